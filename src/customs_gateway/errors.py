@@ -1,0 +1,79 @@
+"""The gateway's one exception hierarchy.
+
+::
+
+    GatewayError                       code                  meaning for a client
+    ├── InvalidInput                   BAD_USER_INPUT        the query's arguments cannot be understood
+    └── UpstreamError                  (one per subclass)    an authority's API failed us; carries .authority
+        ├── UpstreamUnavailable        UPSTREAM_UNAVAILABLE  connection refused/reset, 5xx, 429, outage
+        ├── UpstreamTimeout            UPSTREAM_TIMEOUT      no answer in time
+        ├── UpstreamRejected           UPSTREAM_REJECTED     the authority refused us (credentials, parameters)
+        └── UpstreamContract           UPSTREAM_CONTRACT     the answer broke the wire contract (malformed,
+                                                             hostile, wrong types, missing fields)
+
+Foreign exceptions (httpx, XML parsers, ``KeyError`` in a payload) are translated at exactly one
+boundary per source with ``raise … from exc``; the schema layer maps ``code`` to
+``extensions.code`` in one place. Messages never contain secrets, tokens or signatures.
+"""
+
+from __future__ import annotations
+
+from .domain import Authority
+
+__all__ = [
+    "GatewayError",
+    "InvalidInput",
+    "UpstreamContract",
+    "UpstreamError",
+    "UpstreamRejected",
+    "UpstreamTimeout",
+    "UpstreamUnavailable",
+]
+
+
+class GatewayError(Exception):
+    code = "INTERNAL_SERVER_ERROR"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInput(GatewayError):
+    code = "BAD_USER_INPUT"
+
+
+class UpstreamError(GatewayError):
+    code = "UPSTREAM_ERROR"
+
+    def __init__(self, authority: Authority, message: str, *, endpoint: str | None = None) -> None:
+        super().__init__(f"{authority.value}: {message}")
+        self.authority = authority
+        self.endpoint = endpoint
+
+
+class UpstreamUnavailable(UpstreamError):
+    code = "UPSTREAM_UNAVAILABLE"
+
+    def __init__(
+        self,
+        authority: Authority,
+        message: str,
+        *,
+        endpoint: str | None = None,
+        retry_after_s: float | None = None,
+    ) -> None:
+        super().__init__(authority, message, endpoint=endpoint)
+        self.retry_after_s = retry_after_s
+
+
+class UpstreamTimeout(UpstreamError):
+    code = "UPSTREAM_TIMEOUT"
+
+
+class UpstreamRejected(UpstreamError):
+    code = "UPSTREAM_REJECTED"
+
+
+class UpstreamContract(UpstreamError):
+    code = "UPSTREAM_CONTRACT"

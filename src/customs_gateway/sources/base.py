@@ -1,0 +1,117 @@
+"""What the schema layer may ask of an authority: one small interface per source.
+
+Sources are built from their typed settings, an ``httpx.AsyncClient`` and a logger, all injected
+(see ``app.py``); the schema reaches them only through the request context. Every method raises
+only :mod:`customs_gateway.errors` exceptions. Times in queries are aware datetimes; each source
+converts them to its authority's wire form. Lookups by key return ``None`` for unknown keys:
+"not found" is an answer, not an error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
+
+from ..domain import (
+    ArrivalNotice,
+    ChinaManifestRecord,
+    Checkpoint,
+    Direction,
+    ExchangeRate,
+    Inspection,
+    KazakhstanPIRecord,
+)
+
+__all__ = [
+    "BATCH_LIMIT",
+    "ChinaSource",
+    "KazakhstanSource",
+    "Page",
+    "RecordQuery",
+]
+
+BATCH_LIMIT = 50  # both authorities' batch endpoints take at most 50 keys
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class RecordQuery:
+    """A filter on manifest-like records, in the authority's own codes.
+
+    ``post_code``: the authority's post code (China port code "9403", Kazakh checkpoint
+    "55201011"); ``plate``: already in the spelling that authority stores (the source does not
+    guess); the window applies to the declaration / registration time, start inclusive, end
+    exclusive.
+    """
+
+    post_code: str | None = None
+    direction: Direction | None = None
+    start: dt.datetime | None = None
+    end: dt.datetime | None = None
+    plate: str | None = None
+    common_manifest_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: tuple[T, ...]
+    total: int
+
+
+class ChinaSource(Protocol):
+    async def checkpoints(self) -> list[Checkpoint]: ...
+
+    async def manifests(self, batch_nos: Sequence[str]) -> dict[str, ChinaManifestRecord | None]:
+        """Batch get; any number of keys (split into calls of at most BATCH_LIMIT)."""
+        ...
+
+    async def manifest(self, batch_no: str) -> ChinaManifestRecord | None: ...
+
+    async def inspections(self, batch_nos: Sequence[str]) -> dict[str, list[Inspection]]:
+        """Every inspection of each batch (empty list for a known batch without any)."""
+        ...
+
+    async def manifest_page(self, query: RecordQuery, page: int, size: int) -> Page[ChinaManifestRecord]:
+        """One page (1-based, size ≤ 100) in declaration-time order."""
+        ...
+
+    def iter_manifests(self, query: RecordQuery, page_size: int = 100) -> AsyncIterator[ChinaManifestRecord]:
+        """Every record matching ``query``, page after page."""
+        ...
+
+    def iter_inspections(
+        self, post_code: str | None, start: dt.datetime | None, end: dt.datetime | None, page_size: int = 100
+    ) -> AsyncIterator[Inspection]: ...
+
+
+class KazakhstanSource(Protocol):
+    async def checkpoints(self) -> list[Checkpoint]: ...
+
+    async def records(self, pi_numbers: Sequence[str]) -> dict[str, KazakhstanPIRecord | None]:
+        """Batch get; any number of keys (split into calls of at most BATCH_LIMIT)."""
+        ...
+
+    async def record(self, pi_number: str) -> KazakhstanPIRecord | None: ...
+
+    async def controls(self, pi_numbers: Sequence[str]) -> dict[str, list[Inspection]]:
+        """Every control of each PI record (empty list for a known record without any)."""
+        ...
+
+    async def arrivals(self, pi_numbers: Sequence[str]) -> dict[str, ArrivalNotice | None]: ...
+
+    async def record_page(self, query: RecordQuery, offset: int, limit: int) -> Page[KazakhstanPIRecord]:
+        """One page (0-based offset, limit ≤ 500) in registration-time order."""
+        ...
+
+    def iter_records(self, query: RecordQuery, page_size: int = 500) -> AsyncIterator[KazakhstanPIRecord]: ...
+
+    def iter_controls(
+        self, post_code: str | None, start: dt.datetime | None, end: dt.datetime | None, page_size: int = 500
+    ) -> AsyncIterator[Inspection]: ...
+
+    async def exchange_rates(self, day: dt.date) -> dict[str, ExchangeRate]:
+        """NBK rates of ``day`` by currency (KZT per unit)."""
+        ...
