@@ -1,0 +1,341 @@
+"""Render the Kazakh view of a ground-truth :class:`~customs_sim.model.Trip` as KGD XML fragments.
+
+Pure functions, no I/O. Fragments are built as strings rather than DOM trees because the store
+renders every record of a dataset (hundreds of thousands) once at build time; free text goes
+through :func:`xml.sax.saxutils.escape`, codes and numbers are formatted from trusted values.
+
+A fragment is the element *without* a namespace declaration: the serving side either
+concatenates fragments inside a list root that declares the default namespace, or rewrites the
+first tag to declare it (see :mod:`customs_sim.kazakhstan.documents`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from xml.sax.saxutils import escape
+
+from customs_sim.model import (
+    Company,
+    Direction,
+    EventKind,
+    Inspection,
+    InspectionKind,
+    InspectionResult,
+    Side,
+    Trip,
+)
+from customs_sim.reference import CROSSINGS_BY_ID, Crossing, kz_tz
+
+__all__ = [
+    "CONTROL_FORMS",
+    "CONTROL_RESULTS",
+    "CORRIDORS",
+    "STATUS_NAMES",
+    "ArrivalRecord",
+    "ControlRecord",
+    "PIRecord",
+    "RateLookup",
+    "TripRecords",
+    "arrival_number",
+    "control_number",
+    "format_local",
+    "plate_key",
+    "render_checkpoint",
+    "render_exchange_rates",
+    "render_trip",
+]
+
+RateLookup = Callable[[dt.date, str], Decimal]
+"""``(day, currency) -> KZT per unit``: the National Bank rate, as ``customs_sim.rates.nbk_rate``."""
+
+CORRIDORS: dict[str, str] = {"GREEN": "ЗЕЛЕНЫЙ", "YELLOW": "ЖЕЛТЫЙ", "RED": "КРАСНЫЙ"}
+STATUS_NAMES: dict[str, str] = {
+    "REGISTERED": "Зарегистрирована",
+    "ARRIVED": "Прибытие",
+    "RELEASED": "Выпуск разрешен",
+    "EXITED": "Убытие",
+}
+CONTROL_FORMS: dict[InspectionKind, str] = {
+    InspectionKind.DOCUMENT_CHECK: "ПРОВЕРКА ДОКУМЕНТОВ",
+    InspectionKind.XRAY: "ИДК",
+    InspectionKind.EXAMINATION: "ДОСМОТР",
+    InspectionKind.WEIGHING: "ВЗВЕШИВАНИЕ",
+}
+CONTROL_RESULTS: dict[InspectionResult, str] = {
+    InspectionResult.NORMAL: "НАРУШЕНИЙ НЕ ВЫЯВЛЕНО",
+    InspectionResult.ABNORMAL: "ВЫЯВЛЕНО НАРУШЕНИЕ",
+}
+
+_CENT = Decimal("0.01")
+_GRAM = Decimal("0.001")
+
+
+@dataclass(frozen=True, slots=True)
+class PIRecord:
+    pi_number: str
+    checkpoint: str
+    direction: str  # IM / EK
+    registered_at: int  # UTC epoch seconds: the list order and the from/to window
+    plate_key: str  # upper-cased, spaces removed: what the plate filter matches
+    common_id: str | None
+    doc: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class ArrivalRecord:
+    notification_number: str
+    pi_number: str
+    checkpoint: str
+    arrived_at: int
+    doc: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class ControlRecord:
+    control_number: str
+    pi_number: str
+    checkpoint: str
+    started_at: int
+    doc: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class TripRecords:
+    pi: PIRecord
+    arrival: ArrivalRecord | None
+    controls: tuple[ControlRecord, ...]
+
+
+def format_local(at: dt.datetime) -> str:
+    """``YYYY-MM-DDTHH:MM:SS+06:00`` in the border posts' offset at that instant (seconds truncated)."""
+    local = at.astimezone(kz_tz(at))
+    return local.strftime("%Y-%m-%dT%H:%M:%S") + _offset(local)
+
+
+def _offset(local: dt.datetime) -> str:
+    delta = local.utcoffset()
+    assert delta is not None  # astimezone() always yields an aware datetime
+    minutes = int(delta.total_seconds()) // 60
+    sign = "+" if minutes >= 0 else "-"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def _epoch(at: dt.datetime) -> int:
+    return int(at.timestamp())
+
+
+def arrival_number(pi_number: str) -> str:
+    """``{office}-{ddmmyy}-A{last 6 digits}``: KGD numbers the notification after its PI."""
+    office, day, seq = pi_number.split("-")
+    return f"{office}-{day}-A{seq[-6:]}"
+
+
+def control_number(pi_number: str, ordinal: int) -> str:
+    office, day, seq = pi_number.split("-")
+    return f"{office}-{day}-K{seq[-6:]}-{ordinal}"
+
+
+def plate_key(plate: str) -> str:
+    return plate.upper().replace(" ", "")
+
+
+def _company(tag: str, company: Company) -> str:
+    # KGD keeps Kazakh companies under their Russian name and foreign ones in Latin script.
+    name = company.name_native if company.country is Side.KZ else company.name_latin
+    return (
+        f"<{tag}><Identifier>{escape(company.id)}</Identifier><Name>{escape(name)}</Name>"
+        f"<CountryCode>{company.country.value}</CountryCode></{tag}>"
+    )
+
+
+def _status(trip: Trip) -> str:
+    if trip.direction is Direction.CN_TO_KZ:
+        if trip.event(EventKind.KZ_RELEASED) is not None:
+            return "RELEASED"
+        if trip.event(EventKind.KZ_ARRIVED) is not None:
+            return "ARRIVED"
+        return "REGISTERED"
+    return "EXITED" if trip.event(EventKind.KZ_EXITED) is not None else "REGISTERED"
+
+
+def _transport(trip: Trip) -> str:
+    truck = trip.truck
+    plate = trip.kz_truck_plate_written or truck.plate
+    parts = [
+        f"<Transport><VehicleRegNumber>{escape(plate)}</VehicleRegNumber>"
+        f"<VehicleCountryCode>{truck.country.value}</VehicleCountryCode>"
+        f"<VIN>{escape(truck.vin)}</VIN><Make>{escape(truck.make)}</Make>"
+    ]
+    if trip.trailer is not None:
+        trailer_plate = trip.kz_trailer_plate_written or trip.trailer.plate
+        parts.append(
+            f"<TrailerRegNumber>{escape(trailer_plate)}</TrailerRegNumber>"
+            f"<TrailerCountryCode>{trip.trailer.country.value}</TrailerCountryCode>"
+        )
+    parts.append("</Transport>")
+    return "".join(parts)
+
+
+def _pi_doc(trip: Trip, crossing: Crossing, registered: dt.datetime, rate_of: RateLookup) -> str:
+    assert trip.kz_pi_number is not None
+    status = _status(trip)
+    local_day = registered.astimezone(kz_tz(registered)).date()
+    currency = trip.invoice_currency
+    # The published rate has 2 decimals; KZT values use the published rate so a reader can recompute them.
+    rate = rate_of(local_day, currency).quantize(_CENT, ROUND_HALF_UP)
+    out = [f"<PreliminaryInformation><PINumber>{escape(trip.kz_pi_number)}</PINumber>"]
+    if trip.common_id is not None:
+        out.append(f"<CommonManifestId>{escape(trip.common_id)}</CommonManifestId>")
+    out.append(
+        f"<CheckpointCode>{crossing.kz.code}</CheckpointCode>"
+        f"<Direction>{'IM' if trip.direction is Direction.CN_TO_KZ else 'EK'}</Direction>"
+        f"<RegistrationDateTime>{format_local(registered)}</RegistrationDateTime>"
+        f"<StatusCode>{status}</StatusCode><StatusName>{STATUS_NAMES[status]}</StatusName>"
+    )
+    if trip.kz_corridor is not None:
+        out.append(f"<RiskCorridor>{CORRIDORS[trip.kz_corridor]}</RiskCorridor>")
+    end_kind = EventKind.KZ_RELEASED if trip.direction is Direction.CN_TO_KZ else EventKind.KZ_EXITED
+    end = trip.event(end_kind)
+    if end is not None:
+        tag = "ReleaseDateTime" if end_kind is EventKind.KZ_RELEASED else "ExitDateTime"
+        out.append(f"<{tag}>{format_local(end.at)}</{tag}>")
+    driver = trip.driver
+    out.append(_transport(trip))
+    out.append(
+        f"<Driver><FullName>{escape(driver.name_latin)}</FullName>"
+        f"<PassportNumber>{escape(driver.id)}</PassportNumber>"
+        f"<CountryCode>{driver.country.value}</CountryCode></Driver>"
+    )
+    out.append(_company("Carrier", trip.carrier))
+    out.append(_company("Consignor", trip.shipper))
+    out.append(_company("Consignee", trip.consignee))
+    if trip.containers:
+        numbers = "".join(f"<ContainerNumber>{escape(c)}</ContainerNumber>" for c in trip.containers)
+        out.append(f"<Containers>{numbers}</Containers>")
+    if trip.seals:
+        seals = "".join(f"<SealNumber>{escape(s)}</SealNumber>" for s in trip.seals)
+        out.append(f"<Seals>{seals}</Seals>")
+    goods = []
+    packages = 0
+    gross = value = value_kzt = Decimal(0)
+    for item in trip.items:
+        item_kzt = (item.kz_value * rate).quantize(_CENT, ROUND_HALF_UP)
+        packages += item.packages
+        gross += item.kz_gross_kg
+        value += item.kz_value
+        value_kzt += item_kzt
+        goods.append(
+            f"<GoodsItem><LineNumber>{item.seq}</LineNumber><TNVEDCode>{item.kz_code}</TNVEDCode>"
+            f"<Description>{escape(item.description_ru)}</Description>"
+            f"<PackageCount>{item.packages}</PackageCount><PackageKind>{escape(item.package_kind)}</PackageKind>"
+            f"<GrossMass>{_mass(item.kz_gross_kg)}</GrossMass><NetMass>{_mass(item.net_kg)}</NetMass>"
+            f"<InvoiceValue>{_money(item.kz_value)}</InvoiceValue><ValueKZT>{item_kzt}</ValueKZT></GoodsItem>"
+        )
+    out.append(
+        f"<InvoiceCurrency>{currency}</InvoiceCurrency><ExchangeRate>{rate}</ExchangeRate>"
+        f"<ExchangeRateDate>{local_day.isoformat()}</ExchangeRateDate>"
+        f"<TotalPackages>{packages}</TotalPackages><TotalGrossMass>{_mass(gross)}</TotalGrossMass>"
+        f"<TotalInvoiceValue>{_money(value)}</TotalInvoiceValue>"
+        f"<TotalValueKZT>{_money(value_kzt)}</TotalValueKZT>"
+        f"<Goods>{''.join(goods)}</Goods></PreliminaryInformation>"
+    )
+    return "".join(out)
+
+
+def _mass(kg: Decimal) -> str:
+    return str(kg.quantize(_GRAM, ROUND_HALF_UP))
+
+
+def _money(amount: Decimal) -> str:
+    return str(amount.quantize(_CENT, ROUND_HALF_UP))
+
+
+def _control_doc(number: str, trip: Trip, inspection: Inspection) -> str:
+    assert trip.kz_pi_number is not None
+    out = [f"<ControlResult><ControlNumber>{number}</ControlNumber><PINumber>{trip.kz_pi_number}</PINumber>"]
+    if trip.kz_corridor is not None:
+        out.append(f"<RiskCorridor>{CORRIDORS[trip.kz_corridor]}</RiskCorridor>")
+    out.append(
+        f"<ControlForm>{CONTROL_FORMS[inspection.kind]}</ControlForm>"
+        f"<StartDateTime>{format_local(inspection.started_at)}</StartDateTime>"
+        f"<EndDateTime>{format_local(inspection.finished_at)}</EndDateTime>"
+        f"<Result>{CONTROL_RESULTS[inspection.result]}</Result>"
+        f"<CustomsOfficeCode>{escape(inspection.office)}</CustomsOfficeCode>"
+    )
+    if inspection.recognized_inspection_id is not None:
+        # Only Kazakh inspections are rendered, so a recognized one is always China's.
+        out.append(
+            "<RecognizedForeignControl><CountryCode>CN</CountryCode>"
+            f"<ForeignControlNumber>{escape(inspection.recognized_inspection_id)}</ForeignControlNumber>"
+            "</RecognizedForeignControl>"
+        )
+    if inspection.note:
+        out.append(f"<InspectorNote>{escape(inspection.note)}</InspectorNote>")
+    out.append("</ControlResult>")
+    return "".join(out)
+
+
+def render_trip(trip: Trip, rate_of: RateLookup) -> TripRecords | None:
+    """Everything Kazakhstan records of ``trip``; None when it has no record (yet) of it."""
+    if Side.KZ not in trip.seen_by or trip.kz_pi_number is None:
+        return None
+    submitted = trip.event(EventKind.KZ_PI_SUBMITTED)
+    if submitted is None:
+        return None
+    crossing = CROSSINGS_BY_ID[trip.crossing]
+    checkpoint = crossing.kz.code
+    pi_number = trip.kz_pi_number
+    plate = trip.kz_truck_plate_written or trip.truck.plate
+    pi = PIRecord(
+        pi_number=pi_number,
+        checkpoint=checkpoint,
+        direction="IM" if trip.direction is Direction.CN_TO_KZ else "EK",
+        registered_at=_epoch(submitted.at),
+        plate_key=plate_key(plate),
+        common_id=trip.common_id,
+        doc=_pi_doc(trip, crossing, submitted.at, rate_of).encode(),
+    )
+    arrival = None
+    arrived = trip.event(EventKind.KZ_ARRIVED)
+    if trip.direction is Direction.CN_TO_KZ and arrived is not None:
+        number = arrival_number(pi_number)
+        doc = (
+            f"<ArrivalNotification><NotificationNumber>{number}</NotificationNumber>"
+            f"<PINumber>{pi_number}</PINumber><CheckpointCode>{checkpoint}</CheckpointCode>"
+            f"<ArrivalDateTime>{format_local(arrived.at)}</ArrivalDateTime>"
+            f"<VehicleRegNumber>{escape(plate)}</VehicleRegNumber></ArrivalNotification>"
+        )
+        arrival = ArrivalRecord(number, pi_number, checkpoint, _epoch(arrived.at), doc.encode())
+    ours = sorted((i for i in trip.inspections if i.side is Side.KZ), key=lambda i: (i.started_at, i.id))
+    controls = []
+    for ordinal, inspection in enumerate(ours, start=1):
+        number = control_number(pi_number, ordinal)
+        doc = _control_doc(number, trip, inspection)
+        controls.append(
+            ControlRecord(number, pi_number, checkpoint, _epoch(inspection.started_at), doc.encode())
+        )
+    return TripRecords(pi, arrival, tuple(controls))
+
+
+def render_checkpoint(crossing: Crossing) -> str:
+    post = crossing.kz
+    return (
+        f"<Checkpoint><Code>{post.code}</Code><InternalCode>{post.locode}</InternalCode>"
+        f"<Official>{'true' if post.official else 'false'}</Official>"
+        f"<Name>{escape(post.name_native)}</Name><NameLatin>{escape(post.name_latin)}</NameLatin>"
+        f"<Region>{crossing.kz_plate_region}</Region>"
+        f"<OpenTime>{post.opens:%H:%M}</OpenTime><CloseTime>{post.closes:%H:%M}</CloseTime>"
+        f"<ForeignCheckpoint>{escape(crossing.cn.name_latin)}</ForeignCheckpoint></Checkpoint>"
+    )
+
+
+def render_exchange_rates(day: dt.date, rates: list[tuple[str, Decimal]]) -> str:
+    """One day's ``<ExchangeRates>`` fragment; ``rates`` as (currency, KZT per unit)."""
+    body = "".join(
+        f"<Rate><Currency>{currency}</Currency><Quant>1</Quant><Value>{_money(value)}</Value></Rate>"
+        for currency, value in rates
+    )
+    return f'<ExchangeRates date="{day.isoformat()}" source="НБРК">{body}</ExchangeRates>'
