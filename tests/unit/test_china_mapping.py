@@ -286,10 +286,11 @@ def _set(record: dict[str, Any], path: str, value: object) -> dict[str, Any]:
     target: Any = record
     for part in parents:
         target = target[int(part)] if part.isdigit() else target[part]
+    key: Any = int(last) if last.isdigit() else last
     if value is ...:
-        del target[last]
+        del target[key]
     else:
-        target[last] = value
+        target[key] = value
     return record
 
 
@@ -334,7 +335,7 @@ def _set(record: dict[str, Any], path: str, value: object) -> dict[str, Any]:
 def test_a_malformed_field_is_a_contract_error_naming_record_and_field(
     path: str, value: object, named: str
 ) -> None:
-    with pytest.raises(UpstreamContract, match=rf"manifest 9403E2025112800123 field {named}\b") as caught:
+    with pytest.raises(UpstreamContract, match=rf"manifest 9403E2025112800123 field {named}:") as caught:
         map_manifest(_set(MANIFEST, path, value))
     assert caught.value.authority is Authority.GACC
     assert caught.value.code == "UPSTREAM_CONTRACT"
