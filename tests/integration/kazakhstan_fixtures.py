@@ -7,9 +7,26 @@ XML escaping.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from decimal import Decimal
+import functools
+from collections.abc import Iterable, Iterator
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree
 
+import httpx
+import xmlschema
+from defusedxml.ElementTree import fromstring as defused_fromstring
+
+from customs_sim.kazakhstan import (
+    KazakhstanSimSettings,
+    KazakhstanStoreWriter,
+    create_kazakhstan_app,
+    kgd_xsd,
+)
+from customs_sim.kazakhstan.render import RateLookup
 from customs_sim.model import (
     Company,
     Direction,
@@ -24,8 +41,29 @@ from customs_sim.model import (
     TripEvent,
     Vehicle,
 )
+from customs_sim.reference import CROSSINGS_BY_ID
+from customs_sim.serving import serve_in_thread
 
-__all__ = ["RATES", "fake_rate", "hand_made_trips"]
+__all__ = [
+    "CLIENT_ID",
+    "CLIENT_SECRET",
+    "KZ_NS",
+    "RATES",
+    "FakeClock",
+    "XmlChecker",
+    "assert_pi_matches",
+    "build_store",
+    "control_fields",
+    "expected_controls",
+    "fake_rate",
+    "hand_made_trips",
+    "local",
+    "parse",
+    "running_sim",
+    "text",
+    "texts",
+    "token",
+]
 
 # KZT per unit, by day: weekends repeat Friday's, as the National Bank publishes them.
 RATES: dict[dt.date, dict[str, Decimal]] = {
@@ -257,3 +295,230 @@ def hand_made_trips() -> list[Trip]:
         # 6: seen by China only: Kazakhstan has no record of it.
         _trip(6, seen_by=frozenset({Side.CN}), kz_pi_number=None, kz_truck_plate_written=None),
     ]
+
+
+# ---------------------------------------------------------------- serving and checking helpers
+
+KZ_NS = "{urn:kz:kgd:astana1:sim:v1}"
+CLIENT_ID = "gateway"
+CLIENT_SECRET = "s3:cr&t/%"  # characters that Basic auth must form-encode
+
+
+class FakeClock:
+    """A clock the tests move by hand (token expiry)."""
+
+    def __init__(self, now: float = 1_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def build_store(path: Path, trips: Iterable[Trip], rate_of: RateLookup = fake_rate) -> Path:
+    with KazakhstanStoreWriter(path, rate_of=rate_of) as writer:
+        for trip in trips:
+            writer.add(trip)
+        writer.add_rates((day, cur, value) for day, by_cur in RATES.items() for cur, value in by_cur.items())
+    return path
+
+
+@functools.cache
+def kgd_schema() -> xmlschema.XMLSchema:
+    return xmlschema.XMLSchema(kgd_xsd().decode())
+
+
+class XmlChecker:
+    """An httpx response hook: every XML body must be well-formed and valid against kgd.xsd."""
+
+    def __init__(self) -> None:
+        self.validated = 0
+
+    def __call__(self, response: httpx.Response) -> None:
+        if response.headers.get("content-type", "").startswith(
+            "application/xml"
+        ) and not response.url.path.endswith(".xsd"):
+            response.read()
+            parse(response.content)  # well-formed, without entity tricks
+            kgd_schema().validate(response.text)
+            self.validated += 1
+
+
+def parse(body: bytes) -> ElementTree.Element:
+    return defused_fromstring(body)
+
+
+def token(client: httpx.Client) -> str:
+    answer = client.post(
+        "/auth/token",
+        data={"grant_type": "client_credentials", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET},
+    )
+    assert answer.status_code == 200, answer.text
+    access: str = answer.json()["access_token"]
+    return access
+
+
+@contextlib.contextmanager
+def running_sim(db: Path, **settings: Any) -> Iterator[tuple[httpx.Client, XmlChecker]]:
+    """A real server on loopback and an authenticated, validating client."""
+    config = KazakhstanSimSettings(db, CLIENT_ID, CLIENT_SECRET, **settings)
+    checker = XmlChecker()
+    with (
+        serve_in_thread(create_kazakhstan_app(config)) as server,
+        httpx.Client(base_url=server.url, event_hooks={"response": [checker]}, timeout=10) as client,
+    ):
+        client.headers["Authorization"] = f"Bearer {token(client)}"
+        yield client, checker
+
+
+def text(element: ElementTree.Element, path: str) -> str | None:
+    found = element.find("/".join(KZ_NS + part for part in path.split("/")))
+    return None if found is None else found.text
+
+
+def texts(element: ElementTree.Element, path: str) -> list[str | None]:
+    return [e.text for e in element.findall("/".join(KZ_NS + part for part in path.split("/")))]
+
+
+# The contract's vocabulary, written out here rather than imported from the renderer under test.
+_CORRIDOR = {"GREEN": "ЗЕЛЕНЫЙ", "YELLOW": "ЖЕЛТЫЙ", "RED": "КРАСНЫЙ"}
+_FORM = {
+    InspectionKind.DOCUMENT_CHECK: "ПРОВЕРКА ДОКУМЕНТОВ",
+    InspectionKind.XRAY: "ИДК",
+    InspectionKind.EXAMINATION: "ДОСМОТР",
+    InspectionKind.WEIGHING: "ВЗВЕШИВАНИЕ",
+}
+_RESULT = {InspectionResult.NORMAL: "НАРУШЕНИЙ НЕ ВЫЯВЛЕНО", InspectionResult.ABNORMAL: "ВЫЯВЛЕНО НАРУШЕНИЕ"}
+_STATUS_NAME = {
+    "REGISTERED": "Зарегистрирована",
+    "ARRIVED": "Прибытие",
+    "RELEASED": "Выпуск разрешен",
+    "EXITED": "Убытие",
+}
+
+
+def local(at: dt.datetime) -> str:
+    """The contract's time format, computed from first principles: +06:00 until 2024-02-29T18:00Z."""
+    offset = 5 if at >= dt.datetime(2024, 2, 29, 18, tzinfo=dt.UTC) else 6
+    shifted = at.astimezone(dt.timezone(dt.timedelta(hours=offset)))
+    return shifted.replace(microsecond=0, tzinfo=None).isoformat() + f"+0{offset}:00"
+
+
+def _name(company: Company) -> str:
+    return company.name_native if company.country is Side.KZ else company.name_latin
+
+
+def _cents(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+def assert_pi_matches(pi: ElementTree.Element, trip: Trip, rate_of: RateLookup) -> None:
+    """Every field of a rendered PI against the ground truth."""
+    submitted = trip.event(EventKind.KZ_PI_SUBMITTED)
+    assert submitted is not None
+    importing = trip.direction is Direction.CN_TO_KZ
+    assert text(pi, "PINumber") == trip.kz_pi_number
+    assert text(pi, "CommonManifestId") == trip.common_id
+    assert text(pi, "CheckpointCode") == CROSSINGS_BY_ID[trip.crossing].kz.code
+    assert text(pi, "Direction") == ("IM" if importing else "EK")
+    assert text(pi, "RegistrationDateTime") == local(submitted.at)
+    released, exited, arrived = (
+        trip.event(k) for k in (EventKind.KZ_RELEASED, EventKind.KZ_EXITED, EventKind.KZ_ARRIVED)
+    )
+    if importing:
+        status = "RELEASED" if released else "ARRIVED" if arrived else "REGISTERED"
+        assert text(pi, "ReleaseDateTime") == (local(released.at) if released else None)
+        assert text(pi, "ExitDateTime") is None
+    else:
+        status = "EXITED" if exited else "REGISTERED"
+        assert text(pi, "ExitDateTime") == (local(exited.at) if exited else None)
+        assert text(pi, "ReleaseDateTime") is None
+    assert (text(pi, "StatusCode"), text(pi, "StatusName")) == (status, _STATUS_NAME[status])
+    assert text(pi, "RiskCorridor") == (_CORRIDOR[trip.kz_corridor] if trip.kz_corridor else None)
+    assert text(pi, "Transport/VehicleRegNumber") == trip.kz_truck_plate_written
+    assert text(pi, "Transport/VehicleCountryCode") == trip.truck.country.value
+    assert text(pi, "Transport/VIN") == trip.truck.vin
+    assert text(pi, "Transport/Make") == trip.truck.make
+    if trip.trailer is None:
+        assert text(pi, "Transport/TrailerRegNumber") is None
+    else:
+        assert text(pi, "Transport/TrailerRegNumber") == trip.kz_trailer_plate_written
+        assert text(pi, "Transport/TrailerCountryCode") == trip.trailer.country.value
+    assert text(pi, "Driver/FullName") == trip.driver.name_latin
+    assert text(pi, "Driver/PassportNumber") == trip.driver.id
+    assert text(pi, "Driver/CountryCode") == trip.driver.country.value
+    for tag, company in (
+        ("Carrier", trip.carrier),
+        ("Consignor", trip.shipper),
+        ("Consignee", trip.consignee),
+    ):
+        assert text(pi, f"{tag}/Identifier") == company.id
+        assert text(pi, f"{tag}/Name") == _name(company)
+        assert text(pi, f"{tag}/CountryCode") == company.country.value
+    assert texts(pi, "Containers/ContainerNumber") == list(trip.containers)
+    assert texts(pi, "Seals/SealNumber") == list(trip.seals)
+    local_day = dt.date.fromisoformat(local(submitted.at)[:10])
+    rate = _cents(rate_of(local_day, trip.invoice_currency))
+    assert text(pi, "InvoiceCurrency") == trip.invoice_currency
+    assert text(pi, "ExchangeRate") == str(rate)
+    assert text(pi, "ExchangeRateDate") == local_day.isoformat()
+    items = pi.findall(f"{KZ_NS}Goods/{KZ_NS}GoodsItem")
+    assert len(items) == len(trip.items)
+    total_kzt = Decimal(0)
+    for element, item in zip(items, trip.items, strict=True):
+        kzt = _cents(item.kz_value * rate)
+        total_kzt += kzt
+        assert text(element, "LineNumber") == str(item.seq)
+        assert text(element, "TNVEDCode") == item.kz_code
+        assert text(element, "Description") == item.description_ru
+        assert text(element, "PackageCount") == str(item.packages)
+        assert text(element, "PackageKind") == item.package_kind
+        assert Decimal(text(element, "GrossMass") or "") == item.kz_gross_kg
+        assert Decimal(text(element, "NetMass") or "") == item.net_kg
+        assert Decimal(text(element, "InvoiceValue") or "") == item.kz_value
+        assert Decimal(text(element, "ValueKZT") or "") == kzt
+    assert text(pi, "TotalPackages") == str(sum(i.packages for i in trip.items))
+    assert Decimal(text(pi, "TotalGrossMass") or "") == sum(i.kz_gross_kg for i in trip.items)
+    assert Decimal(text(pi, "TotalInvoiceValue") or "") == sum(i.kz_value for i in trip.items)
+    assert Decimal(text(pi, "TotalValueKZT") or "") == total_kzt
+
+
+def expected_controls(trip: Trip) -> list[dict[str, str | None]]:
+    """The Kazakh controls of ``trip`` as the contract renders them, in start order."""
+    ours = sorted((i for i in trip.inspections if i.side is Side.KZ), key=lambda i: (i.started_at, i.id))
+    assert trip.kz_pi_number is not None
+    office, day, seq = trip.kz_pi_number.split("-")
+    return [
+        {
+            "ControlNumber": f"{office}-{day}-K{seq[-6:]}-{n}",
+            "PINumber": trip.kz_pi_number,
+            "RiskCorridor": _CORRIDOR[trip.kz_corridor] if trip.kz_corridor else None,
+            "ControlForm": _FORM[i.kind],
+            "StartDateTime": local(i.started_at),
+            "EndDateTime": local(i.finished_at),
+            "Result": _RESULT[i.result],
+            "CustomsOfficeCode": i.office,
+            "RecognizedForeignControl/CountryCode": "CN" if i.recognized_inspection_id else None,
+            "RecognizedForeignControl/ForeignControlNumber": i.recognized_inspection_id,
+            "InspectorNote": i.note or None,
+        }
+        for n, i in enumerate(ours, start=1)
+    ]
+
+
+def control_fields(element: ElementTree.Element) -> dict[str, str | None]:
+    return {key: text(element, key) for key in _CONTROL_KEYS}
+
+
+_CONTROL_KEYS = (
+    "ControlNumber",
+    "PINumber",
+    "RiskCorridor",
+    "ControlForm",
+    "StartDateTime",
+    "EndDateTime",
+    "Result",
+    "CustomsOfficeCode",
+    "RecognizedForeignControl/CountryCode",
+    "RecognizedForeignControl/ForeignControlNumber",
+    "InspectorNote",
+)
