@@ -1,0 +1,542 @@
+"""The China source over real HTTP: against the China simulator, and against broken upstreams.
+
+The simulator part talks to ``customs_sim.china`` on a loopback socket with real signing; the fault
+part uses ``httpx.MockTransport`` (and a tiny Starlette app) for answers a healthy simulator never
+gives. The signature is checked with the simulator's own, independent implementation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import email.utils
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from customs_gateway.domain import Direction
+from customs_gateway.errors import (
+    InvalidInput,
+    UpstreamContract,
+    UpstreamRejected,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
+from customs_gateway.sources.base import ChinaSource, RecordQuery
+from customs_gateway.sources.china import (
+    ChinaClient,
+    ChinaSourceImpl,
+    ChinaSourceSettings,
+    build_http_client,
+)
+from customs_sim.china.signing import sign_headers
+from customs_sim.serving import serve_in_thread
+
+APP_ID = "customs-gateway"
+SECRET = "s3cret-for-tests-only"
+NOW_S = 1_764_300_000.0
+Handler = Callable[[httpx.Request], Awaitable[httpx.Response]]
+
+
+def settings(base_url: str = "http://gacc.test", **changes: Any) -> ChinaSourceSettings:
+    return ChinaSourceSettings(base_url=base_url, app_id=APP_ID, app_secret=SECRET, **changes)
+
+
+def envelope(data: object = None, code: str = "0000", message: str = "成功") -> httpx.Response:
+    return httpx.Response(200, json={"code": code, "message": message, "data": data, "requestId": "r1"})
+
+
+def manifest_wire(batch_no: str, decl_time: str = "20251128093015") -> dict[str, Any]:
+    party = {"code": "91650000MA7XXXXX2L", "name": "新疆贸易有限公司", "country": "CN"}
+    return {
+        "batchNo": batch_no, "commonManifestNo": None, "portCode": "9403", "portName": "霍尔果斯",
+        "ieFlag": "E", "status": "10", "statusName": "已申报", "declTime": decl_time, "ieTime": None,
+        "releaseTime": None, "vehicle": {"plateNo": "新F12345", "country": "CN"}, "trailer": None,
+        "driver": {"name": "王伟", "nameEn": "WANG WEI", "passportNo": "E1", "nationality": "CHN"},
+        "carrier": party, "consignor": party, "consignee": {**party, "country": "KZ"},
+        "containers": [], "seals": [], "currCode": "142", "totalPackNo": 1,
+        "totalGrossWt": "1.000", "totalAmount": "1.00",
+        "goods": [{"gNo": 1, "codeTs": "8703800090", "gName": "纯电动乘用车", "packNo": 1, "packType": "VN",
+                   "grossWt": "1.000", "netWt": "1.000", "declTotal": "1.00", "currCode": "142"}],
+    }  # fmt: skip
+
+
+def inspection_wire(number: str, batch_no: str, start: str = "20251128100500") -> dict[str, Any]:
+    return {
+        "inspectionNo": number, "batchNo": batch_no, "inspType": "1", "inspTypeName": "H986机检",
+        "startTime": start, "endTime": None, "result": "1", "resultName": "正常", "customsCode": "9403",
+        "remark": None,
+    }  # fmt: skip
+
+
+class Mock:
+    """A MockTransport-backed source that records every request it was sent."""
+
+    def __init__(self, handler: Handler, **changes: Any) -> None:
+        self.requests: list[httpx.Request] = []
+
+        async def recording(request: httpx.Request) -> httpx.Response:
+            self.requests.append(request)
+            return await handler(request)
+
+        self.settings = settings(**changes)
+        self.http = build_http_client(self.settings, transport=httpx.MockTransport(recording))
+        self.client = ChinaClient(self.settings, self.http, clock=lambda: NOW_S)
+        self.source = ChinaSourceImpl(self.settings, self.client)
+
+
+def answering(response: httpx.Response | Callable[[], httpx.Response]) -> Handler:
+    async def handler(request: httpx.Request) -> httpx.Response:
+        return response() if callable(response) else response
+
+    return handler
+
+
+def raising(error: Exception) -> Handler:
+    async def handler(request: httpx.Request) -> httpx.Response:
+        raise error
+
+    return handler
+
+
+# --- signing and addressing ---------------------------------------------------------------------
+
+
+def test_the_secret_never_shows_in_a_repr() -> None:
+    assert SECRET not in repr(settings()) and SECRET not in str(settings())
+
+
+def test_the_source_implements_the_protocol() -> None:
+    source: ChinaSource = Mock(answering(envelope())).source
+    assert isinstance(source, ChinaSourceImpl)
+
+
+async def test_a_get_is_signed_as_the_simulator_verifies_it() -> None:
+    mock = Mock(answering(envelope({"list": [], "total": 0, "pageNum": 1, "pageSize": 100})))
+    query = RecordQuery(
+        post_code="9403",
+        direction=Direction.KZ_TO_CN,
+        start=dt.datetime(2025, 11, 28, 1, 0, tzinfo=dt.UTC),
+        plate="新F·12345 挂+&=",
+    )
+
+    await mock.source.manifest_page(query, 1, 100)
+
+    (request,) = mock.requests
+    pairs = [(name, value) for name, value in request.url.params.multi_items()]
+    expected = sign_headers(
+        APP_ID, SECRET, "GET", request.url.raw_path.partition(b"?")[0].decode(), pairs,
+        now_ms=int(NOW_S * 1000), nonce=request.headers["nonce"],
+    )  # fmt: skip
+    assert {name: request.headers[name] for name in expected} == expected
+    assert dict(pairs) == {
+        "portCode": "9403", "ieFlag": "I", "startTime": "20251128090000", "plateNo": "新F·12345 挂+&=",
+        "pageNum": "1", "pageSize": "100",
+    }  # fmt: skip
+    # The query goes on the wire in the canonical order and encoding, so both sides agree.
+    assert request.url.query.decode() == "&".join(sorted(request.url.query.decode().split("&")))
+    assert "%20" in request.url.query.decode() and "+" not in request.url.query.decode()
+
+
+async def test_a_post_signs_the_body_hash() -> None:
+    mock = Mock(answering(envelope({"list": [], "notFound": ["X1"]})))
+
+    assert await mock.source.manifests(["X1"]) == {"X1": None}
+
+    (request,) = mock.requests
+    assert orjson.loads(request.content) == {"batchNos": ["X1"]}
+    expected = sign_headers(
+        APP_ID, SECRET, "POST", "/gacc/api/v1/road-manifests/batch-query", (), request.content,
+        now_ms=int(NOW_S * 1000), nonce=request.headers["nonce"],
+    )  # fmt: skip
+    assert request.headers["sign"] == expected["sign"]
+
+
+async def test_every_request_has_a_fresh_nonce() -> None:
+    mock = Mock(answering(lambda: envelope(None, code="E2003")))
+    await asyncio.gather(*(mock.source.manifest(f"B{i}") for i in range(20)))
+    assert len({request.headers["nonce"] for request in mock.requests}) == 20
+
+
+@pytest.mark.parametrize(
+    ("batch_no", "raw_path"),
+    [
+        ("../ports", b"/gacc/api/v1/road-manifests/%2E%2E%2Fports"),
+        ("..", b"/gacc/api/v1/road-manifests/%2E%2E"),
+        ("batch-query", b"/gacc/api/v1/road-manifests/batch-query"),
+        ("a?b#c", b"/gacc/api/v1/road-manifests/a%3Fb%23c"),
+        ("新F", b"/gacc/api/v1/road-manifests/%E6%96%B0F"),
+    ],
+)
+async def test_an_id_stays_one_path_segment(batch_no: str, raw_path: bytes) -> None:
+    mock = Mock(answering(envelope(None, code="E2003")))
+    assert await mock.source.manifest(batch_no) is None
+    assert mock.requests[0].url.raw_path == raw_path
+    assert mock.requests[0].method == "GET"
+
+
+async def test_a_base_url_prefix_is_part_of_the_signed_path() -> None:
+    mock = Mock(answering(envelope({"list": []})), base_url="http://gacc.test/proxy/")
+    assert await mock.source.checkpoints() == []
+    request = mock.requests[0]
+    assert request.url.raw_path == b"/proxy/gacc/api/v1/ports"
+    expected = sign_headers(APP_ID, SECRET, "GET", "/proxy/gacc/api/v1/ports", (),
+                            now_ms=int(NOW_S * 1000), nonce=request.headers["nonce"])  # fmt: skip
+    assert request.headers["sign"] == expected["sign"]
+
+
+async def test_an_empty_id_is_never_sent() -> None:
+    mock = Mock(answering(envelope(None, code="E2003")))
+    assert await mock.source.manifest("") is None
+    assert await mock.source.manifests(["", ""]) == {"": None}
+    assert mock.requests == []
+
+
+# --- translation of every failure ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (httpx.ConnectError("refused"), UpstreamUnavailable),
+        (httpx.RemoteProtocolError("peer closed"), UpstreamUnavailable),
+        (httpx.ReadError("reset"), UpstreamUnavailable),
+        (httpx.ConnectTimeout("slow"), UpstreamTimeout),
+        (httpx.ReadTimeout("slow"), UpstreamTimeout),
+        (httpx.PoolTimeout("busy"), UpstreamTimeout),
+    ],
+)
+async def test_transport_errors(error: Exception, expected: type[Exception]) -> None:
+    mock = Mock(raising(error))
+    with pytest.raises(expected) as caught:
+        await mock.source.manifest("9403E2025112800123")
+    assert caught.value.__cause__ is error
+    assert type(caught.value) is expected
+
+
+async def test_the_total_deadline_bounds_a_slow_answer() -> None:
+    async def slow(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(5)
+        return envelope()
+
+    mock = Mock(slow, total_timeout_s=0.05)
+    with pytest.raises(UpstreamTimeout):
+        await mock.source.checkpoints()
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "expected_s"),
+    [
+        ("7", 7.0),
+        ("1.5", 1.5),
+        (email.utils.formatdate(NOW_S + 30, usegmt=True), 30.0),
+        ("soon", None),
+        (None, None),
+    ],
+)
+async def test_429_is_unavailable_with_retry_after(retry_after: str | None, expected_s: float | None) -> None:
+    headers = {} if retry_after is None else {"Retry-After": retry_after}
+    mock = Mock(answering(httpx.Response(429, headers=headers, text="slow down")))
+    with pytest.raises(UpstreamUnavailable) as caught:
+        await mock.source.manifest("B1")
+    assert caught.value.retry_after_s == expected_s
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [(500, UpstreamUnavailable), (502, UpstreamUnavailable), (503, UpstreamUnavailable),
+     (400, UpstreamRejected), (401, UpstreamRejected), (404, UpstreamRejected), (302, UpstreamRejected)],
+)  # fmt: skip
+async def test_non_200_statuses(status: int, expected: type[Exception]) -> None:
+    mock = Mock(answering(httpx.Response(status, text="<html>oops</html>")))
+    with pytest.raises(expected, match=f"HTTP {status}"):
+        await mock.source.checkpoints()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"<html>gateway</html>", b"", b"[1, 2]", b'"0000"', b'{"message": "no code"}', b'{"code": 0}',
+     b'{"code": "0000", "data": {"list": "nope"}}', b'{"code": "0000", "data": null}',
+     b'{"code": "0000", "data": {"list": [], "total": -1}}', b'{"code": "E4040", "data": null}',
+     b'{"code": "E7777", "data": null}', b'\xff\xfe{'],
+)  # fmt: skip
+async def test_a_body_breaking_the_contract(body: bytes) -> None:
+    mock = Mock(answering(httpx.Response(200, content=body)))
+    with pytest.raises(UpstreamContract):
+        await mock.source.manifest_page(RecordQuery(), 1, 10)
+
+
+async def test_a_body_over_the_size_limit_is_not_read_to_the_end() -> None:
+    sent: list[int] = []
+
+    async def endless() -> AsyncIterator[bytes]:
+        for _ in range(10_000):
+            sent.append(1)
+            yield b" " * 1024
+
+    mock = Mock(answering(lambda: httpx.Response(200, content=endless())), max_body_bytes=64 * 1024)
+    with pytest.raises(UpstreamContract, match="larger than"):
+        await mock.source.checkpoints()
+    assert len(sent) < 100
+
+
+async def test_a_declared_length_over_the_limit_is_refused_up_front() -> None:
+    big = b'{"code": "0000", "data": {"list": []}, "pad": "' + b"x" * 5000 + b'"}'
+    mock = Mock(answering(httpx.Response(200, content=big)), max_body_bytes=1024)
+    with pytest.raises(UpstreamContract, match="larger than 1024"):
+        await mock.source.checkpoints()
+
+
+@pytest.mark.parametrize("code", ["E1001", "E1002", "E4001", "E4002", "E4003", "E4004", "E4005"])
+async def test_refusals_name_the_code_and_never_the_secret(code: str) -> None:
+    def answer() -> httpx.Response:
+        return envelope(None, code=code, message=f"参数错误: sign secret={SECRET}")
+
+    mock = Mock(answering(answer))
+    with pytest.raises(UpstreamRejected) as caught:
+        await mock.source.manifest("B1")
+    message = str(caught.value)
+    assert code in message
+    assert SECRET not in message and SECRET[:8] not in message
+    assert mock.requests[0].headers["sign"] not in message
+
+
+async def test_a_signature_echoed_back_is_redacted() -> None:
+    async def echo(request: httpx.Request) -> httpx.Response:
+        return envelope(None, code="E4003", message=f"expected sign {request.headers['sign']}")
+
+    mock = Mock(echo)
+    with pytest.raises(UpstreamRejected) as caught:
+        await mock.source.checkpoints()
+    assert mock.requests[0].headers["sign"] not in str(caught.value)
+
+
+async def test_e9999_is_unavailable() -> None:
+    mock = Mock(answering(envelope(None, code="E9999", message="系统繁忙,请稍后重试")))
+    with pytest.raises(UpstreamUnavailable, match="E9999"):
+        await mock.source.manifests(["B1"])
+
+
+async def test_not_found_codes_become_none() -> None:
+    mock = Mock(answering(envelope(None, code="E2003", message="舱单不存在")))
+    assert await mock.source.manifest("9403E2025112800999") is None
+
+
+async def test_a_wrong_record_for_the_asked_id_is_a_contract_error() -> None:
+    mock = Mock(answering(envelope(manifest_wire("9403E2025112800002"))))
+    with pytest.raises(UpstreamContract, match="9403E2025112800001"):
+        await mock.source.manifest("9403E2025112800001")
+
+
+# --- batching ------------------------------------------------------------------------------------
+
+
+def batch_answering(known: set[str], delay_s: float = 0.0) -> tuple[Handler, dict[str, int]]:
+    stats = {"in_flight": 0, "max_in_flight": 0}
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        stats["in_flight"] += 1
+        stats["max_in_flight"] = max(stats["max_in_flight"], stats["in_flight"])
+        try:
+            await asyncio.sleep(delay_s)
+            keys = orjson.loads(request.content)["batchNos"]
+            if not 1 <= len(keys) <= 50:
+                return envelope(None, code="E1002")
+            return envelope({
+                "list": [manifest_wire(key) for key in reversed(keys) if key in known],
+                "notFound": [key for key in keys if key not in known],
+            })  # fmt: skip
+        finally:
+            stats["in_flight"] -= 1
+
+    return handler, stats
+
+
+async def test_a_big_batch_is_split_deduplicated_and_concurrent() -> None:
+    keys = [f"9403E20251128{n:05d}" for n in range(120)]
+    known = set(keys[::2])
+    handler, stats = batch_answering(known, delay_s=0.02)
+    mock = Mock(handler)
+
+    result = await mock.source.manifests([*keys, *keys[:30]])
+
+    assert list(result) == keys
+    assert {key for key, record in result.items() if record is not None} == known
+    assert all(record.batch_no == key for key, record in result.items() if record is not None)
+    sent = [orjson.loads(request.content)["batchNos"] for request in mock.requests]
+    assert sorted(len(chunk) for chunk in sent) == [20, 50, 50]
+    assert sorted(key for chunk in sent for key in chunk) == sorted(keys)
+    assert stats["max_in_flight"] == 3
+
+
+async def test_a_smaller_batch_limit_is_honoured() -> None:
+    handler, _ = batch_answering(set())
+    mock = Mock(handler, batch_limit=7)
+    await mock.source.manifests([str(n) for n in range(15)])
+    assert sorted(len(orjson.loads(request.content)["batchNos"]) for request in mock.requests) == [1, 7, 7]
+
+
+async def test_a_failing_chunk_fails_the_batch_and_cancels_the_others() -> None:
+    cancelled: list[str] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        keys = orjson.loads(request.content)["batchNos"]
+        if keys[0] == "0":
+            raise httpx.ConnectError("refused")
+        try:
+            await asyncio.sleep(5)
+        except asyncio.CancelledError:
+            cancelled.append(keys[0])
+            raise
+        return envelope({"list": [], "notFound": keys})
+
+    mock = Mock(handler)
+    with pytest.raises(UpstreamUnavailable):
+        await mock.source.manifests([str(n) for n in range(150)])
+    assert sorted(cancelled) == ["100", "50"]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"list": [], "notFound": ["A"]},  # B neither found nor notFound
+        {"list": [manifest_wire("C")], "notFound": ["A", "B"]},  # a record nobody asked for
+        {"list": [], "notFound": ["A", "B", "C"]},
+        {"list": [], "notFound": "A"},
+    ],
+)
+async def test_a_batch_answer_must_account_for_exactly_the_asked_keys(data: dict[str, Any]) -> None:
+    mock = Mock(answering(envelope(data)))
+    with pytest.raises(UpstreamContract):
+        await mock.source.manifests(["A", "B"])
+
+
+async def test_inspections_group_by_batch_and_omit_unknown_batches() -> None:
+    async def handler(request: httpx.Request) -> httpx.Response:
+        assert request.url.raw_path == b"/gacc/api/v1/inspections/batch-query"
+        return envelope({
+            "list": [
+                inspection_wire("CI2", "B1", "20251128110000"),
+                inspection_wire("CI1", "B1", "20251128100000"),
+                inspection_wire("CI3", "B3"),
+            ],
+            "notFound": ["B4"],
+        })  # fmt: skip
+
+    result = await Mock(handler).source.inspections(["B1", "B2", "B3", "B4", "B1"])
+
+    assert {key: [i.id for i in found] for key, found in result.items()} == {
+        "B1": ["CI1", "CI2"], "B2": [], "B3": ["CI3"],
+    }  # fmt: skip
+
+
+async def test_an_inspection_of_a_batch_not_asked_is_a_contract_error() -> None:
+    mock = Mock(answering(envelope({"list": [inspection_wire("CI1", "B9")], "notFound": []})))
+    with pytest.raises(UpstreamContract, match="B9"):
+        await mock.source.inspections(["B1"])
+
+
+# --- paging --------------------------------------------------------------------------------------
+
+
+def paging(records: list[dict[str, Any]], total: int | None = None, repeat_last: bool = False) -> Handler:
+    async def handler(request: httpx.Request) -> httpx.Response:
+        page, size = int(request.url.params["pageNum"]), int(request.url.params["pageSize"])
+        chunk = records[(page - 1) * size : page * size]
+        if repeat_last and not chunk:
+            chunk = records[-size:]  # a broken upstream that never runs out of full pages
+        data = {"list": chunk, "total": len(records) if total is None else total, "pageNum": page}
+        return envelope(data | {"pageSize": size})
+
+    return handler
+
+
+RECORDS = [manifest_wire(f"9403E20251128{n:05d}") for n in range(25)]
+
+
+@pytest.mark.parametrize("size", [1, 5, 7, 25, 100])
+async def test_iteration_yields_every_record_once_in_order(size: int) -> None:
+    mock = Mock(paging(RECORDS))
+    seen = [record.batch_no async for record in mock.source.iter_manifests(RecordQuery(), page_size=size)]
+    assert seen == [record["batchNo"] for record in RECORDS]
+    assert len(mock.requests) == -(-25 // size)
+
+
+async def test_iteration_stops_after_the_announced_pages_even_if_upstream_goes_on() -> None:
+    mock = Mock(paging(RECORDS, total=10, repeat_last=True))
+    seen = [record.batch_no async for record in mock.source.iter_manifests(RecordQuery(), page_size=5)]
+    assert len(seen) == 10 and len(mock.requests) == 2
+
+
+async def test_iteration_stops_on_a_short_page_and_skips_repeats() -> None:
+    shifted = [*RECORDS[:5], *RECORDS[3:8]]  # data moved under the pagination: 3 and 4 come twice
+    mock = Mock(paging(shifted, total=1000))
+    seen = [record.batch_no async for record in mock.source.iter_manifests(RecordQuery(), page_size=5)]
+    assert seen == [record["batchNo"] for record in RECORDS[:8]]
+    assert len(mock.requests) == 3
+
+
+async def test_inspection_iteration_sends_the_window_in_beijing_time() -> None:
+    records = [inspection_wire(f"CI{n}", "B1") for n in range(3)]
+    mock = Mock(paging(records))
+    start = dt.datetime(2025, 11, 28, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=5)))
+    found = [i.id async for i in mock.source.iter_inspections("9403", start, start + dt.timedelta(days=1))]
+    assert found == ["CI0", "CI1", "CI2"]
+    params = mock.requests[0].url.params
+    assert (params["portCode"], params["startTime"], params["endTime"]) == (
+        "9403", "20251128130000", "20251129130000",
+    )  # fmt: skip
+    assert mock.requests[0].url.raw_path.startswith(b"/gacc/api/v1/inspections?")
+
+
+@pytest.mark.parametrize(("page", "size"), [(0, 10), (1, 0), (1, 101)])
+async def test_page_arguments_are_checked_before_calling(page: int, size: int) -> None:
+    mock = Mock(paging(RECORDS))
+    with pytest.raises(InvalidInput):
+        await mock.source.manifest_page(RecordQuery(), page, size)
+    assert mock.requests == []
+
+
+async def test_a_naive_datetime_is_invalid_input() -> None:
+    mock = Mock(paging(RECORDS))
+    with pytest.raises(InvalidInput):
+        await mock.source.manifest_page(RecordQuery(start=dt.datetime(2025, 11, 28)), 1, 10)
+
+
+# --- real sockets --------------------------------------------------------------------------------
+
+
+async def test_a_closed_port_is_unavailable() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = settings(f"http://127.0.0.1:{port}")
+    async with build_http_client(config) as http:
+        source = ChinaSourceImpl(config, ChinaClient(config, http))
+        with pytest.raises(UpstreamUnavailable) as caught:
+            await source.checkpoints()
+    assert isinstance(caught.value.__cause__, httpx.ConnectError)
+
+
+def garbage_app() -> Starlette:
+    async def not_json(request: Request) -> Response:
+        return PlainTextResponse("<html>Service Temporarily Unavailable</html>")
+
+    return Starlette(routes=[Route("/{path:path}", not_json, methods=["GET", "POST"])])
+
+
+async def test_a_server_answering_garbage_breaks_the_contract() -> None:
+    with serve_in_thread(garbage_app()) as server:
+        config = settings(server.url)
+        async with build_http_client(config) as http:
+            source = ChinaSourceImpl(config, ChinaClient(config, http))
+            with pytest.raises(UpstreamContract, match="not JSON"):
+                await source.manifests(["9403E2025112800001"])
