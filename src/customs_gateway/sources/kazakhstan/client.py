@@ -1,0 +1,221 @@
+"""The wire client of the KGD API: bearer auth, status handling, size-limited XML bodies.
+
+This is the one boundary where httpx exceptions and upstream HTTP statuses become
+:mod:`customs_gateway.errors` exceptions (``raise … from exc``); everything above it
+(:mod:`.source`) sees parsed XML roots or gateway errors only.
+
+Status handling::
+
+    200                 parsed XML root (and the headers, for X-Total-Count)
+    401                 invalidate the token, fetch a fresh one, retry once; then UpstreamRejected
+    404 + NOT_FOUND     NotFound (a distinct UpstreamContract the source maps to None)
+    400, 403, 405, 4xx  UpstreamRejected with the upstream Code and message
+    429, 5xx            UpstreamUnavailable (with retry_after_s from Retry-After)
+    anything else       UpstreamContract
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+from urllib.parse import quote
+
+import httpx
+
+from ...domain import Authority
+from ...errors import (
+    UpstreamContract,
+    UpstreamError,
+    UpstreamRejected,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
+from . import xml
+from .settings import KazakhstanSourceSettings
+
+__all__ = [
+    "KazakhstanClient",
+    "NotFound",
+    "Params",
+    "RawResponse",
+    "TokenSource",
+    "create_http_client",
+    "fetch",
+    "resource_path",
+    "retry_after_s",
+]
+
+log = logging.getLogger(__name__)
+
+Params = Sequence[tuple[str, str]] | Mapping[str, str]
+_KGD = Authority.KGD
+_MESSAGE_CHARS = 200  # upstream messages are quoted, but never at unbounded length
+
+
+class NotFound(UpstreamContract):
+    """The upstream said NOT_FOUND for a single resource.
+
+    Internal: the source turns it into ``None`` where "not found" is an answer. It subclasses
+    :class:`UpstreamContract` so that, should it escape where a 404 is not expected (a list
+    endpoint), it is still a proper gateway error.
+    """
+
+
+class TokenSource(Protocol):
+    """What the client needs of :class:`~.oauth.TokenProvider`."""
+
+    async def token(self) -> str: ...
+
+    def invalidate(self, token: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RawResponse:
+    status: int
+    headers: httpx.Headers
+    body: bytes
+
+
+def create_http_client(
+    settings: KazakhstanSourceSettings, transport: httpx.AsyncBaseTransport | None = None
+) -> httpx.AsyncClient:
+    """The one long-lived client for this upstream: explicit timeouts and pool limits, no redirects."""
+    return httpx.AsyncClient(
+        timeout=settings.timeout(),
+        limits=settings.limits(),
+        transport=transport,
+        follow_redirects=False,
+        headers={"Accept": "application/xml"},
+    )
+
+
+def resource_path(*segments: str) -> str:
+    """``/a/b/…`` with every segment percent-encoded, so an id can never reach another path.
+
+    ``quote(…, safe="")`` encodes ``/``, ``?`` and ``#``; dot segments are encoded too because
+    URL normalization would otherwise resolve ``..`` against the path before it is sent.
+    """
+    encoded = []
+    for segment in segments:
+        part = quote(segment, safe="")
+        if part in ("", ".", ".."):
+            part = part.replace(".", "%2E") or "%20"
+        encoded.append(part)
+    return "/" + "/".join(encoded)
+
+
+async def fetch(
+    http: httpx.AsyncClient, request: httpx.Request, *, max_body_bytes: int, endpoint: str
+) -> RawResponse:
+    """Send ``request`` and read at most ``max_body_bytes`` of the answer, translating httpx errors."""
+    try:
+        response = await http.send(request, stream=True)
+        try:
+            declared = response.headers.get("Content-Length")
+            if declared is not None and declared.isdigit() and int(declared) > max_body_bytes:
+                raise _too_large(max_body_bytes, endpoint)
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > max_body_bytes:
+                    raise _too_large(max_body_bytes, endpoint)
+                chunks.append(chunk)
+        finally:
+            await response.aclose()
+    except httpx.TimeoutException as exc:
+        raise UpstreamTimeout(_KGD, f"no answer in time ({type(exc).__name__})", endpoint=endpoint) from exc
+    except httpx.DecodingError as exc:
+        raise UpstreamContract(_KGD, "undecodable response body", endpoint=endpoint) from exc
+    except httpx.HTTPError as exc:  # connection refused/reset, protocol errors, proxy errors
+        raise UpstreamUnavailable(
+            _KGD, f"transport failure ({type(exc).__name__})", endpoint=endpoint
+        ) from exc
+    return RawResponse(response.status_code, response.headers, b"".join(chunks))
+
+
+def _too_large(limit: int, endpoint: str) -> UpstreamContract:
+    return UpstreamContract(_KGD, f"response body larger than {limit} bytes", endpoint=endpoint)
+
+
+def retry_after_s(headers: httpx.Headers) -> float | None:
+    """Seconds from ``Retry-After`` when given as delta-seconds (HTTP dates are rare here: ignored)."""
+    value = headers.get("Retry-After", "").strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    return seconds if seconds >= 0 else None
+
+
+def _upstream_error(body: bytes) -> tuple[str, str]:
+    """``(Code, Message)`` of an XML ``<Error>``; placeholders when the body is not one."""
+    try:
+        root = xml.parse_document(body, ("Error",))
+    except UpstreamError:
+        return "?", "(no XML error body)"
+    code = xml.child_text(root, "Code") or "?"
+    message = xml.child_text(root, "Message") or ""
+    return code[:40], message[:_MESSAGE_CHARS]
+
+
+class KazakhstanClient:
+    """GETs on ``/api/v1`` with a bearer token; answers are parsed, hardened XML roots."""
+
+    def __init__(
+        self, settings: KazakhstanSourceSettings, http: httpx.AsyncClient, tokens: TokenSource
+    ) -> None:
+        self._settings = settings
+        self._http = http
+        self._tokens = tokens
+
+    async def get(
+        self, path: str, params: Params | None = None, *, roots: Collection[str] | None = None
+    ) -> tuple[xml.Element, httpx.Headers]:
+        """GET ``/api/v1{path}`` and return the root element and headers of a 200 answer.
+
+        ``path`` must be built with :func:`resource_path` when it carries an id; ``roots`` are
+        the acceptable root elements (any KGD-namespace root when None).
+        """
+        endpoint = path
+        token, response = await self._send(path, params, endpoint)
+        if response.status == 401:
+            # Expired or revoked before we expected: drop that token, fetch one fresh token, retry once.
+            self._tokens.invalidate(token)
+            token, response = await self._send(path, params, endpoint)
+        if response.status != 200:
+            raise self._status_error(response, endpoint)
+        return xml.parse_document(response.body, roots, endpoint=endpoint), response.headers
+
+    async def _send(self, path: str, params: Params | None, endpoint: str) -> tuple[str, RawResponse]:
+        token = await self._tokens.token()
+        request = self._http.build_request(
+            "GET",
+            self._settings.api_url + path,
+            # A tuple, not a list: httpx's parameter types are covariant only for tuples.
+            params=None if params is None or isinstance(params, Mapping) else tuple(params),
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        log.debug("KGD GET %s", endpoint)
+        response = await fetch(
+            self._http, request, max_body_bytes=self._settings.max_body_bytes, endpoint=endpoint
+        )
+        return token, response
+
+    def _status_error(self, response: RawResponse, endpoint: str) -> UpstreamError:
+        status = response.status
+        code, message = _upstream_error(response.body)
+        detail = f"HTTP {status} {code}: {message}".rstrip(": ")
+        if status == 404 and code == "NOT_FOUND":
+            return NotFound(_KGD, detail, endpoint=endpoint)
+        if status == 429 or status >= 500:
+            return UpstreamUnavailable(
+                _KGD, detail, endpoint=endpoint, retry_after_s=retry_after_s(response.headers)
+            )
+        if status == 408:
+            return UpstreamTimeout(_KGD, detail, endpoint=endpoint)
+        if 400 <= status < 500 and status != 404:
+            return UpstreamRejected(_KGD, detail, endpoint=endpoint)
+        return UpstreamContract(_KGD, f"unexpected {detail}", endpoint=endpoint)

@@ -1,0 +1,256 @@
+"""The Kazakhstan source: the :class:`~customs_gateway.sources.base.KazakhstanSource` interface over KGD.
+
+Batches: any number of keys, de-duplicated, split into calls of at most ``batch_limit`` keys that
+run concurrently. Lists: ``offset``/``limit`` pages with the total in ``X-Total-Count``; iterators
+walk pages until the total first announced is reached (or a page comes back empty), so a growing
+upstream cannot keep them running forever.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import TypeVar
+
+import httpx
+
+from ...domain import ArrivalNotice, Authority, Checkpoint, ExchangeRate, Inspection, KazakhstanPIRecord
+from ...errors import InvalidInput, UpstreamContract
+from ...timeutil import format_kz_time
+from ..base import Page, RecordQuery
+from . import mapping, xml
+from .client import KazakhstanClient, NotFound, resource_path
+from .settings import KazakhstanSourceSettings
+
+__all__ = ["KazakhstanSourceImpl"]
+
+K = TypeVar("K")
+T = TypeVar("T")
+Params = list[tuple[str, str]]
+
+_PI = "/preliminary-information"
+_CONTROLS = "/control-results"
+_ARRIVALS = "/arrival-notifications"
+
+
+def _distinct(keys: Sequence[str]) -> list[str]:
+    """Keys in first-seen order without repeats; blank keys are never sent (they name nothing)."""
+    return list(dict.fromkeys(key for key in keys if key.strip()))
+
+
+def _chunks(keys: list[str], size: int) -> list[list[str]]:
+    return [keys[i : i + size] for i in range(0, len(keys), size)]
+
+
+def _window(params: Params, start: dt.datetime | None, end: dt.datetime | None) -> None:
+    for name, at in (("from", start), ("to", end)):
+        if at is None:
+            continue
+        if at.tzinfo is None or at.utcoffset() is None:
+            raise InvalidInput(f"{name}: a time window needs aware datetimes")
+        params.append((name, format_kz_time(at)))
+
+
+def _total(headers: httpx.Headers, endpoint: str) -> int:
+    value = headers.get("X-Total-Count")
+    if value is None or not value.strip().isdigit():
+        raise UpstreamContract(
+            Authority.KGD, "X-Total-Count header missing or not a count", endpoint=endpoint
+        )
+    return int(value)
+
+
+class KazakhstanSourceImpl:
+    """KGD behind the gateway's Kazakhstan interface; every method raises only gateway errors."""
+
+    def __init__(self, settings: KazakhstanSourceSettings, client: KazakhstanClient) -> None:
+        self._settings = settings
+        self._client = client
+
+    # -- batches ------------------------------------------------------------------------------
+
+    async def _batched(
+        self, keys: Sequence[str], fetch_chunk: Callable[[list[str]], Awaitable[dict[K, T]]]
+    ) -> dict[K, T]:
+        chunks = _chunks(_distinct(keys), self._settings.batch_limit)
+        merged: dict[K, T] = {}
+        for part in await asyncio.gather(*(fetch_chunk(chunk) for chunk in chunks)):
+            merged.update(part)
+        return merged
+
+    async def records(self, pi_numbers: Sequence[str]) -> dict[str, KazakhstanPIRecord | None]:
+        found = await self._batched(pi_numbers, self._records_chunk)
+        return {key: found.get(key) for key in pi_numbers}
+
+    async def _records_chunk(self, numbers: list[str]) -> dict[str, KazakhstanPIRecord | None]:
+        endpoint = f"{_PI}/batch"
+        root, _ = await self._client.get(
+            endpoint, [("number", n) for n in numbers], roots=("PreliminaryInformationList",)
+        )
+        items = [
+            mapping.pi_record(el, index)
+            for index, el in enumerate(mapping.list_items(root, "PreliminaryInformation"), start=1)
+        ]
+        by_number: dict[str, KazakhstanPIRecord | None] = {r.pi_number: r for r in items}
+        missing = mapping.not_found_keys(root)
+        answered = by_number.keys() | missing
+        unanswered = [n for n in numbers if n not in answered]
+        if unanswered:
+            raise UpstreamContract(
+                Authority.KGD,
+                f"batch answer neither returned nor listed as not found: {unanswered[:3]}",
+                endpoint=endpoint,
+            )
+        by_number.update(dict.fromkeys(missing - by_number.keys()))
+        return by_number
+
+    async def record(self, pi_number: str) -> KazakhstanPIRecord | None:
+        # A blank id names nothing, and "batch" would reach the sibling batch route, not a record.
+        if not pi_number.strip() or pi_number == "batch":
+            return None
+        try:
+            root, _ = await self._client.get(
+                resource_path(_PI[1:], pi_number), roots=("PreliminaryInformation",)
+            )
+        except NotFound:
+            return None
+        return mapping.pi_record(root)
+
+    async def controls(self, pi_numbers: Sequence[str]) -> dict[str, list[Inspection]]:
+        """Controls by PI number: ``[]`` for a known record without any, and also for an unknown one."""
+        grouped = await self._batched(pi_numbers, self._controls_chunk)
+        return {key: list(grouped.get(key, ())) for key in pi_numbers}
+
+    async def _controls_chunk(self, numbers: list[str]) -> dict[str, list[Inspection]]:
+        root, _ = await self._client.get(
+            f"{_CONTROLS}/batch", [("piNumber", n) for n in numbers], roots=("ControlResultList",)
+        )
+        grouped: dict[str, list[Inspection]] = {n: [] for n in numbers}
+        for index, el in enumerate(mapping.list_items(root, "ControlResult"), start=1):
+            control = mapping.inspection(el, index)
+            grouped.setdefault(control.record_id, []).append(control)
+        return grouped
+
+    async def arrivals(self, pi_numbers: Sequence[str]) -> dict[str, ArrivalNotice | None]:
+        """The arrival notification of each PI record (the latest, should there be several)."""
+        found = await self._batched(pi_numbers, self._arrivals_chunk)
+        return {key: found.get(key) for key in pi_numbers}
+
+    async def _arrivals_chunk(self, numbers: list[str]) -> dict[str, ArrivalNotice | None]:
+        params: Params = [("piNumber", n) for n in numbers]
+        latest: dict[str, ArrivalNotice | None] = dict.fromkeys(numbers)
+        async for notice in self._iterate(
+            _ARRIVALS,
+            params,
+            "ArrivalNotificationList",
+            "ArrivalNotification",
+            mapping.arrival_notice,
+            self._settings.page_size,
+        ):
+            current = latest.get(notice.pi_number)
+            if current is None or notice.arrived_at >= current.arrived_at:
+                latest[notice.pi_number] = notice
+        return latest
+
+    # -- pages --------------------------------------------------------------------------------
+
+    async def _page(
+        self,
+        path: str,
+        params: Params,
+        root_name: str,
+        item_name: str,
+        parse: Callable[[xml.Element, int], T],
+        offset: int,
+        limit: int,
+    ) -> Page[T]:
+        if offset < 0:
+            raise InvalidInput("offset must be ≥ 0")
+        if not 1 <= limit <= self._settings.page_size:
+            raise InvalidInput(f"limit must be between 1 and {self._settings.page_size}")
+        paged = [*params, ("offset", str(offset)), ("limit", str(limit))]
+        root, headers = await self._client.get(path, paged, roots=(root_name,))
+        items = tuple(
+            parse(el, offset + index) for index, el in enumerate(mapping.list_items(root, item_name), start=1)
+        )
+        return Page(items=items, total=_total(headers, path))
+
+    async def _iterate(
+        self,
+        path: str,
+        params: Params,
+        root_name: str,
+        item_name: str,
+        parse: Callable[[xml.Element, int], T],
+        page_size: int,
+    ) -> AsyncIterator[T]:
+        # The caller's page size, within what the authority serves per page.
+        page_size = min(page_size, self._settings.page_size)
+        offset = 0
+        bound: int | None = None
+        while bound is None or offset < bound:
+            page = await self._page(path, params, root_name, item_name, parse, offset, page_size)
+            bound = page.total if bound is None else min(bound, page.total)
+            for item in page.items[: max(bound - offset, 0)]:
+                yield item
+            if not page.items:
+                return
+            offset += len(page.items)
+
+    def _record_params(self, query: RecordQuery) -> Params:
+        params: Params = []
+        if query.post_code is not None:
+            params.append(("checkpoint", query.post_code))
+        if query.direction is not None:
+            params.append(("direction", mapping.WIRE_DIRECTIONS[query.direction]))
+        _window(params, query.start, query.end)
+        if query.plate is not None:
+            params.append(("plate", query.plate))
+        if query.common_manifest_id is not None:
+            params.append(("commonManifestId", query.common_manifest_id))
+        return params
+
+    async def record_page(self, query: RecordQuery, offset: int, limit: int) -> Page[KazakhstanPIRecord]:
+        return await self._page(
+            _PI,
+            self._record_params(query),
+            "PreliminaryInformationList",
+            "PreliminaryInformation",
+            mapping.pi_record,
+            offset,
+            limit,
+        )
+
+    def iter_records(self, query: RecordQuery, page_size: int = 500) -> AsyncIterator[KazakhstanPIRecord]:
+        return self._iterate(
+            _PI,
+            self._record_params(query),
+            "PreliminaryInformationList",
+            "PreliminaryInformation",
+            mapping.pi_record,
+            page_size,
+        )
+
+    def iter_controls(
+        self, post_code: str | None, start: dt.datetime | None, end: dt.datetime | None, page_size: int = 500
+    ) -> AsyncIterator[Inspection]:
+        params: Params = [] if post_code is None else [("checkpoint", post_code)]
+        _window(params, start, end)
+        return self._iterate(
+            _CONTROLS, params, "ControlResultList", "ControlResult", mapping.inspection, page_size
+        )
+
+    # -- reference data -------------------------------------------------------------------------
+
+    async def checkpoints(self) -> list[Checkpoint]:
+        root, _ = await self._client.get("/checkpoints", roots=("Checkpoints",))
+        return [
+            mapping.checkpoint(el, i) for i, el in enumerate(mapping.list_items(root, "Checkpoint"), start=1)
+        ]
+
+    async def exchange_rates(self, day: dt.date) -> dict[str, ExchangeRate]:
+        root, _ = await self._client.get(
+            "/exchange-rates", [("date", day.isoformat())], roots=("ExchangeRates",)
+        )
+        return mapping.exchange_rates(root)
