@@ -1,0 +1,272 @@
+"""How China's customs records a ground-truth trip: pure functions from :mod:`customs_sim.model`.
+
+Each trip China saw becomes one road manifest and its Chinese inspections, rendered once (at
+dataset build time) to the exact JSON bytes the API serves, plus the few columns the list
+queries filter on. Nothing here touches the database or the network.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import orjson
+
+from customs_sim.model import (
+    Company,
+    Direction,
+    EventKind,
+    Inspection,
+    InspectionKind,
+    InspectionResult,
+    Side,
+    Trip,
+    Vehicle,
+)
+from customs_sim.reference import CROSSINGS_BY_ID, Crossing, cn_tz
+
+__all__ = [
+    "CURRENCY_CODES",
+    "InspectionRecord",
+    "ManifestRecord",
+    "TripRecords",
+    "amount",
+    "cn_time",
+    "inspection_doc",
+    "manifest_doc",
+    "parse_cn_time",
+    "plate_key",
+    "port_doc",
+    "render_trip",
+    "weight",
+]
+
+# China customs' numeric currency codes (海关币制代码), not ISO 4217.
+CURRENCY_CODES = {"CNY": "142", "USD": "502"}
+_CN_TZ = cn_tz()
+_TIME_FORMAT = "%Y%m%d%H%M%S"
+# Middle dots seen between a Chinese plate's prefecture letter and number, after NFKC folding
+# (NFKC turns the half-width katakana dot into U+30FB, so that one is listed in its folded form).
+_PLATE_NOISE = str.maketrans("", "", "·‧・• \t\u3000")
+_THREE = Decimal("0.001")
+_TWO = Decimal("0.01")
+
+_INSPECTION_TYPES: dict[InspectionKind, tuple[str, str]] = {
+    InspectionKind.H986_SCAN: ("1", "H986机检"),
+    InspectionKind.MANUAL: ("2", "人工查验"),
+    InspectionKind.OPENING: ("3", "开箱查验"),
+    # A Chinese record of a recognized Kazakh control (phase-2 mutual recognition) keeps the
+    # Kazakh form of control; China files an X-ray as a machine scan and the rest as manual work.
+    InspectionKind.XRAY: ("1", "H986机检"),
+    InspectionKind.EXAMINATION: ("2", "人工查验"),
+    InspectionKind.DOCUMENT_CHECK: ("2", "人工查验"),
+    InspectionKind.WEIGHING: ("2", "人工查验"),
+}
+_RESULTS = {InspectionResult.NORMAL: ("1", "正常"), InspectionResult.ABNORMAL: ("2", "异常")}
+
+
+def plate_key(plate: str) -> str:
+    """The form plates are matched in: NFKC (full-width to ASCII), no dots or spaces, upper case."""
+    return unicodedata.normalize("NFKC", plate).translate(_PLATE_NOISE).upper()
+
+
+def cn_time(at: dt.datetime) -> str:
+    """``yyyyMMddHHmmss`` in Beijing time, without an offset (the GACC convention)."""
+    if at.tzinfo is None:
+        raise ValueError("naive datetime: ground-truth instants are aware UTC")
+    return at.astimezone(_CN_TZ).strftime(_TIME_FORMAT)
+
+
+def parse_cn_time(text: str) -> int:
+    """Epoch seconds of a ``yyyyMMddHHmmss`` Beijing time; ValueError when malformed."""
+    if len(text) != 14 or not text.isascii() or not text.isdigit():
+        raise ValueError(f"not yyyyMMddHHmmss: {text!r}")
+    return int(dt.datetime.strptime(text, _TIME_FORMAT).replace(tzinfo=_CN_TZ).timestamp())
+
+
+def weight(kg: Decimal) -> str:
+    return str(kg.quantize(_THREE))
+
+
+def amount(value: Decimal) -> str:
+    return str(value.quantize(_TWO))
+
+
+@dataclass(frozen=True, slots=True)
+class ManifestRecord:
+    batch_no: str
+    port_code: str
+    ie_flag: str
+    decl_time: int  # UTC epoch seconds
+    plate_key: str
+    common_no: str | None
+    doc: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class InspectionRecord:
+    inspection_no: str
+    batch_no: str
+    port_code: str
+    start_time: int  # UTC epoch seconds
+    doc: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class TripRecords:
+    manifest: ManifestRecord
+    inspections: tuple[InspectionRecord, ...]
+
+
+def render_trip(trip: Trip) -> TripRecords | None:
+    """China's records of ``trip``, or None when China has none (not seen, or not declared yet)."""
+    declared = trip.event(EventKind.CN_DECLARED)
+    if Side.CN not in trip.seen_by or trip.cn_batch_no is None or declared is None:
+        return None
+    crossing = CROSSINGS_BY_ID[trip.crossing]
+    doc = manifest_doc(trip, crossing)
+    plate = trip.cn_truck_plate_written or trip.truck.plate
+    manifest = ManifestRecord(
+        batch_no=trip.cn_batch_no,
+        port_code=crossing.cn.code,
+        ie_flag=doc["ieFlag"],
+        decl_time=int(declared.at.timestamp()),
+        plate_key=plate_key(plate),
+        common_no=trip.common_id,
+        doc=orjson.dumps(doc),
+    )
+    inspections = tuple(
+        InspectionRecord(
+            inspection_no=inspection.id,
+            batch_no=trip.cn_batch_no,
+            port_code=crossing.cn.code,
+            start_time=int(inspection.started_at.timestamp()),
+            doc=orjson.dumps(inspection_doc(inspection, trip.cn_batch_no)),
+        )
+        for inspection in trip.inspections
+        if inspection.side is Side.CN
+    )
+    return TripRecords(manifest, inspections)
+
+
+def _time_of(trip: Trip, kind: EventKind) -> str | None:
+    event = trip.event(kind)
+    return None if event is None else cn_time(event.at)
+
+
+def _status(trip: Trip, export: bool) -> tuple[str, str]:
+    if export:
+        return ("30", "已出境") if trip.event(EventKind.CN_EXITED) else ("10", "已申报")
+    if trip.event(EventKind.CN_RELEASED):
+        return "40", "已放行"
+    if trip.event(EventKind.CN_ARRIVED):
+        return "20", "已进境"
+    return "10", "已申报"
+
+
+def _company(company: Company) -> dict[str, str]:
+    # Chinese customs keeps Chinese names of Chinese firms and the Latin name of foreign ones.
+    name = company.name_native if company.country is Side.CN else company.name_latin
+    return {"code": company.id, "name": name, "country": company.country.value}
+
+
+def _vehicle(vehicle: Vehicle, written: str | None) -> dict[str, str]:
+    return {"plateNo": written or vehicle.plate, "country": vehicle.country.value}
+
+
+def manifest_doc(trip: Trip, crossing: Crossing) -> dict[str, Any]:
+    """The manifest JSON object exactly as ``GET /road-manifests/{batchNo}`` serves it."""
+    export = trip.direction is Direction.CN_TO_KZ
+    status, status_name = _status(trip, export)
+    declared = trip.event(EventKind.CN_DECLARED)
+    if declared is None or trip.cn_batch_no is None:
+        raise ValueError(f"trip {trip.trip_id} has no Chinese manifest")
+    curr_code = CURRENCY_CODES[trip.cn_currency]
+    driver = trip.driver
+    chinese_driver = driver.country is Side.CN
+    return {
+        "batchNo": trip.cn_batch_no,
+        "commonManifestNo": trip.common_id,
+        "portCode": crossing.cn.code,
+        "portName": crossing.cn.name_native,
+        "ieFlag": "E" if export else "I",
+        "status": status,
+        "statusName": status_name,
+        "declTime": cn_time(declared.at),
+        "ieTime": _time_of(trip, EventKind.CN_EXITED if export else EventKind.CN_ARRIVED),
+        "releaseTime": None if export else _time_of(trip, EventKind.CN_RELEASED),
+        "vehicle": {
+            **_vehicle(trip.truck, trip.cn_truck_plate_written),
+            "vin": trip.truck.vin,
+            "brand": trip.truck.make,
+        },
+        "trailer": None if trip.trailer is None else _vehicle(trip.trailer, trip.cn_trailer_plate_written),
+        "driver": {
+            "name": driver.name_native if chinese_driver else driver.name_latin,
+            "nameEn": driver.name_latin,
+            "passportNo": driver.id,
+            "nationality": "CHN" if chinese_driver else "KAZ",
+        },
+        "carrier": _company(trip.carrier),
+        "consignor": _company(trip.shipper),
+        "consignee": _company(trip.consignee),
+        "containers": list(trip.containers),
+        "seals": list(trip.seals),
+        "currCode": curr_code,
+        "totalPackNo": sum(item.packages for item in trip.items),
+        "totalGrossWt": weight(sum((item.cn_gross_kg for item in trip.items), Decimal(0))),
+        "totalAmount": amount(sum((item.cn_value for item in trip.items), Decimal(0))),
+        "goods": [
+            {
+                "gNo": item.seq,
+                "codeTs": item.cn_code,
+                "gName": item.description_zh,
+                "packNo": item.packages,
+                "packType": item.package_kind,
+                "grossWt": weight(item.cn_gross_kg),
+                "netWt": weight(item.net_kg),
+                "declTotal": amount(item.cn_value),
+                "currCode": curr_code,
+            }
+            for item in trip.items
+        ],
+    }
+
+
+def inspection_doc(inspection: Inspection, batch_no: str) -> dict[str, Any]:
+    """One Chinese inspection record exactly as ``GET /inspections/{inspectionNo}`` serves it."""
+    insp_type, insp_type_name = _INSPECTION_TYPES[inspection.kind]
+    result, result_name = _RESULTS[inspection.result]
+    return {
+        "inspectionNo": inspection.id,
+        "batchNo": batch_no,
+        "inspType": insp_type,
+        "inspTypeName": insp_type_name,
+        "startTime": cn_time(inspection.started_at),
+        "endTime": cn_time(inspection.finished_at),
+        "result": result,
+        "resultName": result_name,
+        "customsCode": inspection.office,
+        "remark": inspection.note,
+    }
+
+
+def _hhmm(at: dt.time) -> str:
+    return at.strftime("%H%M")
+
+
+def port_doc(crossing: Crossing) -> dict[str, Any]:
+    post = crossing.cn
+    return {
+        "portCode": post.code,
+        "portName": post.name_native,
+        "portNameEn": post.name_latin,
+        "locode": post.locode,
+        "locodeOfficial": post.official,
+        "openTime": _hhmm(post.opens),
+        "closeTime": _hhmm(post.closes),
+        "foreignPortName": crossing.kz.name_latin,
+    }
