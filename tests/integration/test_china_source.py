@@ -167,20 +167,31 @@ async def test_every_request_has_a_fresh_nonce() -> None:
 
 
 @pytest.mark.parametrize(
-    ("batch_no", "raw_path"),
+    ("segment", "raw_path"),
     [
         ("../ports", b"/gacc/api/v1/road-manifests/%2E%2E%2Fports"),
         ("..", b"/gacc/api/v1/road-manifests/%2E%2E"),
-        ("batch-query", b"/gacc/api/v1/road-manifests/batch-query"),
         ("a?b#c", b"/gacc/api/v1/road-manifests/a%3Fb%23c"),
-        ("新F", b"/gacc/api/v1/road-manifests/%E6%96%B0F"),
+        ("新F 1", b"/gacc/api/v1/road-manifests/%E6%96%B0F%201"),
     ],
 )
-async def test_an_id_stays_one_path_segment(batch_no: str, raw_path: bytes) -> None:
+async def test_a_path_segment_is_encoded_so_it_stays_one_segment(segment: str, raw_path: bytes) -> None:
+    mock = Mock(answering(envelope({})))
+    await mock.client.get(("road-manifests", segment))
+    assert mock.requests[0].url.raw_path == raw_path
+
+
+@pytest.mark.parametrize("batch_no", ["", "..", ".", "../ports", "a/b", "a\\b", "x" * 65, "a\nb"])
+async def test_an_id_that_cannot_be_addressed_is_unknown_without_a_call(batch_no: str) -> None:
     mock = Mock(answering(envelope(None, code="E2003")))
     assert await mock.source.manifest(batch_no) is None
-    assert mock.requests[0].url.raw_path == raw_path
-    assert mock.requests[0].method == "GET"
+    assert mock.requests == []
+
+
+async def test_an_id_with_reserved_characters_is_sent_encoded() -> None:
+    mock = Mock(answering(envelope(None, code="E2003")))
+    assert await mock.source.manifest("a?b#c") is None
+    assert mock.requests[0].url.raw_path == b"/gacc/api/v1/road-manifests/a%3Fb%23c"
 
 
 async def test_a_base_url_prefix_is_part_of_the_signed_path() -> None:
@@ -193,10 +204,10 @@ async def test_a_base_url_prefix_is_part_of_the_signed_path() -> None:
     assert request.headers["sign"] == expected["sign"]
 
 
-async def test_an_empty_id_is_never_sent() -> None:
+async def test_an_empty_key_is_never_sent_in_a_batch() -> None:
     mock = Mock(answering(envelope(None, code="E2003")))
-    assert await mock.source.manifest("") is None
     assert await mock.source.manifests(["", ""]) == {"": None}
+    assert await mock.source.inspections([""]) == {}
     assert mock.requests == []
 
 

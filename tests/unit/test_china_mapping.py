@@ -325,6 +325,7 @@ def _set(record: dict[str, Any], path: str, value: object) -> dict[str, Any]:
         ("goods.0", "line", r"goods\[0\]"),
         ("goods.1.codeTs", "85171300", r"goods\[1\].codeTs"),
         ("goods.1.codeTs", "851713000A", r"goods\[1\].codeTs"),
+        ("goods.1.codeTs", "0012345678", r"goods\[1\].codeTs"),  # no HS chapter 00
         ("goods.1.grossWt", "heavy", r"goods\[1\].grossWt"),
         ("goods.0.netWt", "NaN", r"goods\[0\].netWt"),
         ("goods.0.declTotal", ..., r"goods\[0\].declTotal"),

@@ -112,20 +112,20 @@ def _vehicle(wire: WireObject, with_details: bool) -> VehicleRef:
     )
 
 
-def _tariff_code(wire: WireObject) -> str:
-    code = wire.text("codeTs")
+def _cn_tariff_code(code: str) -> tuple[str, str]:
+    """China's full code (10 digits, or 13 with the inspection-quarantine suffix) and its HS-6."""
     if not _TARIFF_CODE.fullmatch(code):
-        raise wire.fail("codeTs", f"expected 10 or 13 digits, got {code[:16]!r}")
-    return code
+        raise ValueError(code)
+    return code, hs6(code)
 
 
 def _goods_line(wire: WireObject) -> GoodsLine:
-    tariff_code = _tariff_code(wire)
+    tariff_code, subheading = wire.parsed("codeTs", _cn_tariff_code)
     return GoodsLine(
         authority=Authority.GACC,
         line_no=wire.count("gNo"),
         tariff_code=tariff_code,
-        hs6=hs6(tariff_code),
+        hs6=subheading,
         description=wire.text("gName"),
         description_language="zh",
         packages=wire.count("packNo"),

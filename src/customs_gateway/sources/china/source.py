@@ -45,8 +45,8 @@ class ChinaSourceImpl:
         return [map_checkpoint(raw) for raw in read_list(data, "ports")]
 
     async def manifest(self, batch_no: str) -> ChinaManifestRecord | None:
-        if not batch_no:
-            return None  # an empty id would address the list endpoint
+        if not _addressable(batch_no):
+            return None
         try:
             data = await self._client.get((*_MANIFESTS, batch_no))
         except NotFoundCode:
@@ -143,6 +143,25 @@ class ChinaSourceImpl:
     def _chunks(self, keys: list[str]) -> list[list[str]]:
         size = self._settings.batch_limit
         return [keys[start : start + size] for start in range(0, len(keys), size)]
+
+
+_MAX_KEY_LENGTH = 64
+
+
+def _addressable(key: str) -> bool:
+    """Whether ``key`` can be a GACC id in a URL path at all; other keys are unknown by definition.
+
+    The client percent-encodes every segment, so no key can reach another path; this spares the
+    round trip for keys that cannot exist (empty would be the list endpoint, and a ``/`` is
+    decoded by the server's router into a path no id route matches, answered E4040).
+    """
+    return (
+        0 < len(key) <= _MAX_KEY_LENGTH
+        and key.isprintable()
+        and "/" not in key
+        and "\\" not in key
+        and key not in (".", "..")
+    )
 
 
 def _unique(keys: Sequence[str]) -> list[str]:
