@@ -1,0 +1,145 @@
+"""Money on the wire and between currencies, in ``Decimal`` only.
+
+GACC writes amounts as strings with 2 decimals and a China-customs numeric currency code
+(``142`` CNY, ``502`` USD); KGD writes the invoice currency by ISO code plus the tenge value and
+the National Bank of Kazakhstan (NBK) rate. To compare the two sides' values (the valuation-gap
+reports) everything is converted through tenge with NBK rates, because those are the rates the
+Kazakh side itself used. A binary float never enters: a float amount is a ``TypeError`` here, not
+a rounding surprise three reports later.
+"""
+
+from __future__ import annotations
+
+import decimal
+import re
+from collections.abc import Mapping
+from decimal import Decimal
+from types import MappingProxyType
+
+from .domain import ExchangeRate, Money
+
+__all__ = [
+    "CN_CURRENCY_CODES",
+    "MAX_AMOUNT_DIGITS",
+    "cn_currency",
+    "convert",
+    "parse_amount",
+    "usd_amount",
+]
+
+#: China customs currency codes (海关币制代码) → ISO 4217. ``142`` and ``502`` are what the GACC
+#: wire format uses; the rest is the customs table for currencies seen in this trade. Note that
+#: RUB is 332: 344 is Russia's *country* code, a common mix-up.
+CN_CURRENCY_CODES: Mapping[str, str] = MappingProxyType(
+    {
+        "110": "HKD",
+        "116": "JPY",
+        "121": "MOP",
+        "132": "SGD",
+        "142": "CNY",
+        "300": "EUR",
+        "302": "DKK",
+        "303": "GBP",
+        "326": "NOK",
+        "330": "SEK",
+        "331": "CHF",
+        "332": "RUB",
+        "501": "CAD",
+        "502": "USD",
+        "601": "AUD",
+        "609": "NZD",
+    }
+)
+
+#: More significant digits than any customs amount or mass has; beyond it the text is hostile.
+MAX_AMOUNT_DIGITS = 18
+
+_KZT = "KZT"
+_USD = "USD"
+_CENT = Decimal("0.01")
+_AMOUNT = re.compile(r"(?P<int>[0-9]+)(?:\.(?P<frac>[0-9]+))?")
+# Enough precision that converting an 18-digit amount loses nothing before the final rounding.
+_CONTEXT = decimal.Context(prec=50, rounding=decimal.ROUND_HALF_EVEN, traps=[decimal.InvalidOperation])
+
+
+def parse_amount(text: str, places: int) -> Decimal:
+    """A non-negative decimal string with at most ``places`` decimals, as an exact ``Decimal``.
+
+    The result always has exactly ``places`` decimals (``"1.5"``, 2 → ``Decimal("1.50")``), so equal
+    amounts print alike. Signs, exponents, ``NaN``/``Infinity``, whitespace, non-ASCII digits and
+    more than :data:`MAX_AMOUNT_DIGITS` digits are refused: the wire formats never use them.
+
+    Raises:
+        ValueError: anything but such a string (``places`` negative included).
+    """
+    if places < 0:
+        raise ValueError(f"places must be >= 0, got {places}")
+    match = _AMOUNT.fullmatch(text)
+    if match is None:
+        raise ValueError(f"not a plain decimal amount: {text!r}")
+    integer, fraction = match["int"], match["frac"] or ""
+    if len(fraction) > places:
+        raise ValueError(f"amount {text!r} has more than {places} decimals")
+    if len(integer) + len(fraction) > MAX_AMOUNT_DIGITS:
+        raise ValueError(f"amount {text!r} has more than {MAX_AMOUNT_DIGITS} digits")
+    if places == 0:
+        return Decimal(integer)
+    return Decimal(f"{integer}.{fraction.ljust(places, '0')}")
+
+
+def cn_currency(code: str) -> str:
+    """China customs numeric currency code → ISO 4217 alpha-3 (``"142"`` → ``"CNY"``).
+
+    Raises:
+        ValueError: a code not in :data:`CN_CURRENCY_CODES`.
+    """
+    try:
+        return CN_CURRENCY_CODES[code]
+    except KeyError:
+        raise ValueError(f"unknown China customs currency code: {code!r}") from None
+
+
+def usd_amount(amount: Money, rates: Mapping[str, ExchangeRate]) -> Decimal:
+    """``amount`` in US dollars through tenge at NBK rates, rounded half-even to cents.
+
+    ``amount × kzt_per_unit[currency] / kzt_per_unit[USD]``. USD needs no rate (it is only
+    rounded to cents); tenge needs no rate for itself.
+
+    Raises:
+        KeyError: a needed rate is missing from ``rates``.
+        TypeError: the amount is not a ``Decimal``.
+        ValueError: a rate is not positive.
+    """
+    return convert(amount, _USD, rates).amount
+
+
+def convert(money: Money, to_currency: str, rates: Mapping[str, ExchangeRate]) -> Money:
+    """``money`` in ``to_currency`` through tenge at NBK rates, rounded half-even to 2 decimals.
+
+    Every currency is rounded to 2 decimals, the precision both authorities record amounts in.
+    Converting to the same currency needs no rate.
+
+    Raises:
+        KeyError: a needed rate is missing from ``rates``.
+        TypeError: the amount is not a ``Decimal``.
+        ValueError: a rate is not positive.
+    """
+    if not isinstance(money.amount, Decimal):
+        raise TypeError(f"money amount must be a Decimal, not {type(money.amount).__name__}")
+    if money.currency == to_currency:
+        return Money(money.amount.quantize(_CENT, context=_CONTEXT), to_currency)
+    with decimal.localcontext(_CONTEXT):
+        tenge = money.amount * _kzt_per_unit(money.currency, rates)
+        converted = (tenge / _kzt_per_unit(to_currency, rates)).quantize(_CENT)
+    return Money(converted, to_currency)
+
+
+def _kzt_per_unit(currency: str, rates: Mapping[str, ExchangeRate]) -> Decimal:
+    if currency == _KZT:
+        return Decimal(1)
+    rate = rates[currency].kzt_per_unit
+    if not isinstance(rate, Decimal):
+        raise TypeError(f"exchange rate for {currency} must be a Decimal, not {type(rate).__name__}")
+    if not rate > 0:
+        raise ValueError(f"exchange rate for {currency} is not positive: {rate}")
+    return rate
