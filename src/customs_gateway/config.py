@@ -1,0 +1,143 @@
+"""Typed settings, read once: a TOML file (``config/gateway.toml`` by default), then environment
+variables, which win.
+
+Environment variables use the prefix ``CUSTOMS_GATEWAY_`` and ``__`` between levels, e.g.
+``CUSTOMS_GATEWAY_CHINA__APP_SECRET`` or ``CUSTOMS_GATEWAY_KAZAKHSTAN__BASE_URL``. Secrets are
+``SecretStr``: they never show in a repr, a log line or an error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from .sources.china.settings import ChinaSourceSettings
+from .sources.kazakhstan.settings import KazakhstanSourceSettings
+
+__all__ = [
+    "CONFIG_ENV",
+    "DEFAULT_CONFIG_PATH",
+    "CacheSettings",
+    "CrossingSettings",
+    "GatewaySettings",
+    "LinkingSettings",
+    "ServerSettings",
+    "load_settings",
+]
+
+CONFIG_ENV = "CUSTOMS_GATEWAY_CONFIG"
+DEFAULT_CONFIG_PATH = Path("config/gateway.toml")
+
+
+class CrossingSettings(BaseModel):
+    """One pair of border posts. Which phase a crossing is in is configuration, not code."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    name: str
+    phase: int = Field(ge=0, le=2, description="0 none, 1 common manifest, 2 mutual recognition")
+    cn_port_code: str
+    cn_name: str
+    cn_name_latin: str
+    cn_locode: str | None = None
+    cn_locode_official: bool = False
+    kz_checkpoint_code: str
+    kz_name: str
+    kz_name_latin: str
+    kz_locode: str | None = None
+    kz_locode_official: bool = False
+
+
+class LinkingSettings(BaseModel):
+    """How two sides' records of one trip are matched where no common manifest id exists."""
+
+    model_config = ConfigDict(frozen=True)
+
+    # The importing side's record must be registered within this window around the exporting
+    # side's declaration (Kazakh preliminary information can precede the Chinese exit by a day).
+    window_before: dt.timedelta = dt.timedelta(hours=36)
+    window_after: dt.timedelta = dt.timedelta(hours=36)
+
+
+class CacheSettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    backend: Literal["memory", "redis"] = "memory"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    max_entries: int = 100_000
+    ttl_reference_s: int = 3600
+
+
+class ServerSettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    graphiql: bool = True
+    # Bound the parsed-document and validation caches (see strawberry's ParserCache).
+    document_cache_size: int = 1024
+
+
+class GatewaySettings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CUSTOMS_GATEWAY_",
+        env_nested_delimiter="__",
+        frozen=True,
+        extra="forbid",
+    )
+
+    china: ChinaSourceSettings
+    kazakhstan: KazakhstanSourceSettings
+    crossings: tuple[CrossingSettings, ...]
+    linking: LinkingSettings = LinkingSettings()
+    cache: CacheSettings = CacheSettings()
+    server: ServerSettings = ServerSettings()
+
+    @model_validator(mode="after")
+    def _unique_crossings(self) -> GatewaySettings:
+        ids = [crossing.id for crossing in self.crossings]
+        if len(set(ids)) != len(ids):
+            raise ValueError("crossing ids must be unique")
+        return self
+
+
+
+def load_settings(path: Path | None = None, **overrides: Any) -> GatewaySettings:
+    """Settings from keyword overrides, then the environment, then the TOML file.
+
+    The file is ``path``, else ``$CUSTOMS_GATEWAY_CONFIG``, else ``config/gateway.toml`` when it
+    exists. A missing explicit ``path`` is an error; a missing default file is not (then
+    everything must come from the environment).
+    """
+    config_path = path or Path(os.environ.get(CONFIG_ENV, str(DEFAULT_CONFIG_PATH)))
+    if path is not None and not path.is_file():
+        raise FileNotFoundError(f"configuration file not found: {path}")
+
+    class _Settings(GatewaySettings):
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+            if config_path.is_file():
+                sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_path))
+            return tuple(sources)
+
+    return _Settings(**overrides)
