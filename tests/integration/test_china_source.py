@@ -11,7 +11,10 @@ import asyncio
 import datetime as dt
 import email.utils
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -22,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from customs_gateway.domain import Direction
+from customs_gateway.domain import Direction, InspectionKind
 from customs_gateway.errors import (
     InvalidInput,
     UpstreamContract,
@@ -30,6 +33,7 @@ from customs_gateway.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
+from customs_gateway.plates import parse_plate
 from customs_gateway.sources.base import ChinaSource, RecordQuery
 from customs_gateway.sources.china import (
     ChinaClient,
@@ -37,7 +41,14 @@ from customs_gateway.sources.china import (
     ChinaSourceSettings,
     build_http_client,
 )
+from customs_sim.china import ChinaSimSettings, ChinaStoreWriter, create_china_app
 from customs_sim.china.signing import sign_headers
+from customs_sim.model import Company, EventKind, GoodsItem, InspectionResult, Side, Trip, TripEvent, Vehicle
+from customs_sim.model import Direction as ModelDirection
+from customs_sim.model import Driver as ModelDriver
+from customs_sim.model import Inspection as ModelInspection
+from customs_sim.model import InspectionKind as ModelInspectionKind
+from customs_sim.reference import CROSSINGS
 from customs_sim.serving import serve_in_thread
 
 APP_ID = "customs-gateway"
@@ -551,3 +562,239 @@ async def test_a_server_answering_garbage_breaks_the_contract() -> None:
             source = ChinaSourceImpl(config, ChinaClient(config, http))
             with pytest.raises(UpstreamContract, match="not JSON"):
                 await source.manifests(["9403E2025112800001"])
+
+
+# --- against the real China simulator ------------------------------------------------------------
+
+DAY = dt.date(2025, 11, 28)
+T0 = dt.datetime(2025, 11, 28, 1, 0, tzinfo=dt.UTC)  # 09:00 in Beijing
+CN_WRITINGS = ("新F{n}", "新F·{n}", "新Ｆ{n}")  # as Chinese customs writes one plate, variously
+
+
+def _company(side: Side, n: int) -> Company:
+    if side is Side.CN:
+        return Company(f"91654004MA7X{n:05d}K", side, f"霍尔果斯运输{n}有限公司", f"Horgos Transport {n}")
+    return Company(f"1203400{n:05d}", side, f"ТОО Транзит {n}", f"TOO Tranzit {n}")
+
+
+def _trip(n: int, *, seen_by_china: bool = True) -> Trip:
+    """One ground-truth trip at Khorgos; ``n`` varies direction, status, plates and inspections."""
+    export = n % 3 != 0
+    chinese_truck = n % 4 != 0
+    serial = f"{10000 + n:05d}"
+    truck = (
+        Vehicle(f"新F{serial}", Side.CN, "新F", "陕汽", f"LZGJL4M4{n:09d}")
+        if chinese_truck
+        else Vehicle(f"{n % 900 + 100:03d}ABC19", Side.KZ, "19", "Volvo", f"YV2RT40A{n:09d}")
+    )
+    written = CN_WRITINGS[n % 3].format(n=serial) if chinese_truck else f"{truck.plate[:3]} ABC 19"
+    declared = T0 + dt.timedelta(minutes=7 * n)
+    events = [TripEvent(EventKind.CN_DECLARED, declared, "9403")]
+    stages = (EventKind.CN_EXITED,) if export else (EventKind.CN_ARRIVED, EventKind.CN_RELEASED)
+    for step, kind in enumerate(stages[: n // 3 % (len(stages) + 1)], start=1):
+        events.append(TripEvent(kind, declared + dt.timedelta(hours=step), "9403"))
+    inspections = tuple(
+        ModelInspection(
+            id=f"CI94032025112800{n:03d}{k}",
+            side=Side.CN,
+            kind=(ModelInspectionKind.H986_SCAN, ModelInspectionKind.MANUAL, ModelInspectionKind.OPENING)[k],
+            started_at=declared + dt.timedelta(minutes=20 + 10 * k),
+            finished_at=declared + dt.timedelta(minutes=25 + 10 * k),
+            result=InspectionResult.ABNORMAL if k == 2 else InspectionResult.NORMAL,
+            office="9403",
+            note="图像正常",
+        )
+        for k in range(n % 4 if n % 5 else 0)
+    )
+    item = GoodsItem(
+        seq=1, hs6="870380", cn_code="8703800090", kz_code="8703800002", description_zh="纯电动乘用车",
+        description_ru="Электромобили", description_en="Electric cars", packages=2, package_kind="VN",
+        net_kg=Decimal("3400.000"), cn_gross_kg=Decimal(f"{3650 + n}.250"), kz_gross_kg=Decimal("3650.000"),
+        cn_value=Decimal(f"{300000 + n}.50"), kz_value=Decimal("41000.00"),
+    )  # fmt: skip
+    driver_side = Side.CN if chinese_truck else Side.KZ
+    return Trip(
+        trip_id=f"T20251128-KHORGOS-{n:04d}",
+        crossing="KHORGOS",
+        direction=ModelDirection.CN_TO_KZ if export else ModelDirection.KZ_TO_CN,
+        day=DAY,
+        truck=truck,
+        trailer=None,
+        cn_truck_plate_written=written,
+        kz_truck_plate_written=None,
+        cn_trailer_plate_written=None,
+        kz_trailer_plate_written=None,
+        driver=ModelDriver(f"E{n:08d}", driver_side, "王伟", "WANG WEI", dt.date(1980, 1, 1)),
+        carrier=_company(driver_side, n),
+        shipper=_company(Side.CN if export else Side.KZ, n),
+        consignee=_company(Side.KZ if export else Side.CN, n),
+        items=(item,),
+        containers=(),
+        seals=(f"CN9403{n:07d}",),
+        invoice_currency="USD",
+        cn_currency="CNY" if n % 2 else "USD",
+        seen_by=frozenset({Side.CN, Side.KZ} if seen_by_china else {Side.KZ}),
+        cn_batch_no=f"9403{'E' if export else 'I'}20251128{n:05d}",
+        kz_pi_number=None,
+        common_id=f"CKM-KHORGOS-20251128-{n:05d}",
+        kz_corridor=None,
+        events=tuple(events),
+        inspections=inspections,
+        in_transit=False,
+    )
+
+
+TRIPS = [_trip(n) for n in range(1, 131)]
+UNSEEN = _trip(131, seen_by_china=False)  # Kazakhstan saw it, China never did
+BATCH_NOS = [trip.cn_batch_no for trip in TRIPS if trip.cn_batch_no]
+
+
+@dataclass(frozen=True)
+class Simulator:
+    url: str
+
+    def source(self, http: httpx.AsyncClient, secret: str = SECRET, skew_s: float = 0.0) -> ChinaSourceImpl:
+        config = ChinaSourceSettings(base_url=self.url, app_id=APP_ID, app_secret=secret)
+        return ChinaSourceImpl(config, ChinaClient(config, http, clock=lambda: time.time() + skew_s))
+
+
+@pytest.fixture(scope="module")
+def simulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Simulator]:
+    db_path = tmp_path_factory.mktemp("china") / "china.sqlite"
+    with ChinaStoreWriter(db_path) as writer:
+        for trip in [*TRIPS, UNSEEN]:
+            writer.add(trip)
+    with serve_in_thread(create_china_app(ChinaSimSettings(db_path=db_path, app_secret=SECRET))) as server:
+        yield Simulator(server.url)
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with build_http_client(settings()) as client:
+        yield client
+
+
+async def test_sim_ports_are_the_five_chinese_posts(simulator: Simulator, http: httpx.AsyncClient) -> None:
+    ports = await simulator.source(http).checkpoints()
+    assert [port.code for port in ports] == [crossing.cn.code for crossing in CROSSINGS]
+    horgos = ports[0]
+    assert (horgos.name, horgos.locode, horgos.locode_official) == ("霍尔果斯", "CNHRS", True)
+    assert (horgos.opens, horgos.closes) == (dt.time(9, 30), dt.time(18, 0))
+
+
+async def test_sim_batch_get_of_50_equals_individual_gets(
+    simulator: Simulator, http: httpx.AsyncClient
+) -> None:
+    source = simulator.source(http)
+    keys = BATCH_NOS[:50]
+
+    batch = await source.manifests(keys)
+    single = {key: await source.manifest(key) for key in keys}
+
+    assert batch == single
+    assert all(record is not None for record in batch.values())
+
+
+async def test_sim_records_match_the_ground_truth(simulator: Simulator, http: httpx.AsyncClient) -> None:
+    records = await simulator.source(http).manifests(BATCH_NOS)
+    for trip in TRIPS:
+        record = records[str(trip.cn_batch_no)]
+        assert record is not None
+        export = trip.direction is ModelDirection.CN_TO_KZ
+        assert record.direction is (Direction.CN_TO_KZ if export else Direction.KZ_TO_CN)
+        assert record.declared_at == trip.events[0].at
+        assert record.vehicle.written == trip.cn_truck_plate_written
+        assert record.vehicle.plate.canonical == parse_plate(trip.truck.plate).canonical
+        assert record.total_gross_kg == trip.items[0].cn_gross_kg
+        assert record.total_value == record.goods[0].value
+        assert record.total_value.amount == trip.items[0].cn_value
+        assert record.currency == trip.cn_currency
+        crossed = trip.event(EventKind.CN_EXITED if export else EventKind.CN_ARRIVED)
+        assert record.border_crossed_at == (crossed.at if crossed else None)
+    statuses = {(record.direction, record.status) for record in records.values() if record}
+    assert len(statuses) == 5  # every status of both directions occurs
+
+
+async def test_sim_unknown_ids_are_none(simulator: Simulator, http: httpx.AsyncClient) -> None:
+    source = simulator.source(http)
+    unknown = [str(UNSEEN.cn_batch_no), "9403E2099010100001", "no such batch", "新F·12345"]
+
+    result = await source.manifests([*unknown, BATCH_NOS[0]])
+
+    assert result == {**dict.fromkeys(unknown), BATCH_NOS[0]: result[BATCH_NOS[0]]}
+    assert result[BATCH_NOS[0]] is not None
+    for key in unknown:
+        assert await source.manifest(key) is None
+
+
+async def test_sim_inspections_by_batch(simulator: Simulator, http: httpx.AsyncClient) -> None:
+    unknown = str(UNSEEN.cn_batch_no)
+    result = await simulator.source(http).inspections([*BATCH_NOS, unknown])
+
+    assert unknown not in result
+    assert set(result) == set(BATCH_NOS)
+    for trip in TRIPS:
+        found = result[str(trip.cn_batch_no)]
+        assert [i.id for i in found] == [i.id for i in trip.inspections]
+        assert [i.started_at for i in found] == [i.started_at for i in trip.inspections]
+        assert all(i.record_id == trip.cn_batch_no for i in found)
+    assert any(found == [] for found in result.values())
+    kinds = {i.kind for found in result.values() for i in found}
+    assert kinds == {InspectionKind.XRAY_SCAN, InspectionKind.MANUAL_INSPECTION, InspectionKind.OPENING}
+
+
+@pytest.mark.parametrize("size", [1, 7, 50, 100])
+async def test_sim_iteration_yields_every_record_once(
+    simulator: Simulator, http: httpx.AsyncClient, size: int
+) -> None:
+    records = [record async for record in simulator.source(http).iter_manifests(RecordQuery(), size)]
+    assert [record.batch_no for record in records] == BATCH_NOS  # declaration order, each once
+
+
+async def test_sim_filters_reach_the_simulator(simulator: Simulator, http: httpx.AsyncClient) -> None:
+    source = simulator.source(http)
+    start, end = T0 + dt.timedelta(hours=2), T0 + dt.timedelta(hours=8)
+    query = RecordQuery(post_code="9403", direction=Direction.KZ_TO_CN, start=start, end=end)
+    expected = [
+        trip.cn_batch_no
+        for trip in TRIPS
+        if trip.direction is ModelDirection.KZ_TO_CN and start <= trip.events[0].at < end
+    ]
+
+    found = [record.batch_no async for record in source.iter_manifests(query, 10)]
+    page = await source.manifest_page(query, 2, 5)
+
+    assert found == expected and len(expected) > 10
+    assert page.total == len(expected)
+    assert [record.batch_no for record in page.items] == expected[5:10]
+    plate = TRIPS[0].cn_truck_plate_written
+    assert plate is not None and "·" in plate
+    by_plate = await source.manifest_page(RecordQuery(plate=plate), 1, 100)
+    assert [record.batch_no for record in by_plate.items] == [TRIPS[0].cn_batch_no]
+    by_common = await source.manifest_page(RecordQuery(common_manifest_id=TRIPS[5].common_id), 1, 100)
+    assert [record.batch_no for record in by_common.items] == [TRIPS[5].cn_batch_no]
+
+
+async def test_sim_inspection_iteration(simulator: Simulator, http: httpx.AsyncClient) -> None:
+    expected = sorted((i.started_at, i.id) for trip in TRIPS for i in trip.inspections)
+    found = [i async for i in simulator.source(http).iter_inspections("9403", None, None, 7)]
+    assert [(i.started_at, i.id) for i in found] == expected
+
+
+async def test_sim_wrong_secret_is_rejected(simulator: Simulator, http: httpx.AsyncClient) -> None:
+    with pytest.raises(UpstreamRejected, match="E4003") as caught:
+        await simulator.source(http, secret="not-the-secret").manifest(BATCH_NOS[0])
+    assert "not-the-secret" not in str(caught.value)
+
+
+async def test_sim_a_skewed_clock_is_rejected(simulator: Simulator, http: httpx.AsyncClient) -> None:
+    with pytest.raises(UpstreamRejected, match="E4004"):
+        await simulator.source(http, skew_s=-600).checkpoints()
+
+
+async def test_sim_many_concurrent_calls_share_one_client(
+    simulator: Simulator, http: httpx.AsyncClient
+) -> None:
+    source = simulator.source(http)
+    results = await asyncio.gather(*(source.manifest(key) for key in BATCH_NOS[:40]))
+    assert [record.batch_no for record in results if record] == BATCH_NOS[:40]
