@@ -310,6 +310,16 @@ async def test_a_body_over_the_size_limit_is_not_read_to_the_end() -> None:
     assert len(sent) < 100
 
 
+async def test_a_body_that_does_not_match_its_content_encoding() -> None:
+    def broken() -> httpx.Response:
+        # A stream, because httpx decodes a bytes body as soon as the Response is built.
+        return httpx.Response(200, stream=httpx.ByteStream(b"not gzip"), headers={"Content-Encoding": "gzip"})
+
+    mock = Mock(answering(broken))
+    with pytest.raises(UpstreamContract, match="cannot be decoded"):
+        await mock.source.checkpoints()
+
+
 async def test_a_declared_length_over_the_limit_is_refused_up_front() -> None:
     big = b'{"code": "0000", "data": {"list": []}, "pad": "' + b"x" * 5000 + b'"}'
     mock = Mock(answering(httpx.Response(200, content=big)), max_body_bytes=1024)

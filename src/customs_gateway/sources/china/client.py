@@ -11,7 +11,8 @@ Outcome of one call::
     HTTP 429                                  UpstreamUnavailable(retry_after_s=Retry-After)
     HTTP 5xx                                  UpstreamUnavailable
     other non-200                             UpstreamRejected
-    body too large / not JSON / no envelope   UpstreamContract
+    body too large / undecodable / not JSON   UpstreamContract
+    or not an envelope with a string code
     envelope 0000                             → ``data``
     E1001 E1002 E4001–E4005                   UpstreamRejected (code in the message)
     E2003 E2004                               NotFoundCode (internal; the source answers None)
@@ -170,6 +171,8 @@ class ChinaClient:
                 status, retry_after, raw = await self._exchange(request, endpoint)
         except TimeoutError as exc:
             raise UpstreamTimeout(_GACC, "no complete answer in time", endpoint=endpoint) from exc
+        except httpx.DecodingError as exc:  # a Content-Encoding the body does not honour
+            raise UpstreamContract(_GACC, "answer body cannot be decoded", endpoint=endpoint) from exc
         except httpx.TimeoutException as exc:
             raise UpstreamTimeout(_GACC, f"timed out ({type(exc).__name__})", endpoint=endpoint) from exc
         except httpx.HTTPError as exc:
