@@ -448,5 +448,6 @@ def test_times_counts_and_amounts_survive_mapping(
 
 def test_a_missing_party_names_the_element() -> None:
     text = re.sub(r"<Carrier>.*?</Carrier>", "", PI, flags=re.S)
-    with pytest.raises(UpstreamContract, match=r"\(55201011-281125-0001234\): field Carrier: missing element"):
+    expected = r"\(55201011-281125-0001234\): field Carrier: missing element"
+    with pytest.raises(UpstreamContract, match=expected):
         mapping.pi_record(parse(text))

@@ -11,14 +11,14 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import httpx
 
 from ...domain import ArrivalNotice, Authority, Checkpoint, ExchangeRate, Inspection, KazakhstanPIRecord
 from ...errors import InvalidInput, UpstreamContract
 from ...timeutil import format_kz_time
-from ..base import Page, RecordQuery
+from ..base import KazakhstanSource, Page, RecordQuery
 from . import mapping, xml
 from .client import KazakhstanClient, NotFound, resource_path
 from .settings import KazakhstanSourceSettings
@@ -254,3 +254,8 @@ class KazakhstanSourceImpl:
             "/exchange-rates", [("date", day.isoformat())], roots=("ExchangeRates",)
         )
         return mapping.exchange_rates(root)
+
+
+if TYPE_CHECKING:
+    # mypy proves the structural match with the interface the schema layer codes against.
+    _implements: type[KazakhstanSource] = KazakhstanSourceImpl
