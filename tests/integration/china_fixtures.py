@@ -40,7 +40,7 @@ APP_SECRET = "test-secret-不要泄露"
 
 _T0 = dt.datetime(2025, 3, 1, 2, 0, tzinfo=dt.UTC)
 
-_CN_CARRIER = Company("91654004MA78ABCD1X", Side.CN, "霍尔果斯丝路运输有限公司", "Horgos Silk Road Transport Co")
+_CN_CARRIER = Company("91654004MA78ABCD1X", Side.CN, "霍尔果斯丝路运输有限公司", "Horgos Silk Road Co")
 _KZ_CARRIER = Company("123456789012", Side.KZ, "ТОО «Жол Транс»", "Zhol Trans LLP")
 _CN_SHIPPER = Company("91650100MA77XYZW2K", Side.CN, "新疆天山贸易有限公司", "Xinjiang Tianshan Trading Co")
 _KZ_BUYER = Company("987654321098", Side.KZ, "ТОО «Алматы Импорт»", "Almaty Import LLP")
@@ -151,15 +151,16 @@ def sample_trips() -> list[Trip]:
     ]
 
 
-def many_trips(count: int, start: dt.datetime = dt.datetime(2025, 3, 2, 0, 0, tzinfo=dt.UTC)) -> Iterator[Trip]:
+def many_trips(count: int, start: dt.datetime = dt.datetime(2025, 3, 2, tzinfo=dt.UTC)) -> Iterator[Trip]:
     """Volume for paging: several trips share each declaration second, so order ties matter."""
     crossings = ("KHORGOS", "ALASHANKOU", "DULATA")
     for i in range(count):
         direction = Direction.CN_TO_KZ if i % 3 else Direction.KZ_TO_CN
         events = _EXPORT_DONE if direction is Direction.CN_TO_KZ else _IMPORT_DONE
-        yield _trip(100 + i, crossings[i % 3], direction, events,
-                    start=start + dt.timedelta(minutes=7 * (i // 4)),
-                    inspections=[(Side.CN, InspectionKind.H986_SCAN, InspectionResult.NORMAL)] if i % 5 == 0 else ())
+        scan = (Side.CN, InspectionKind.H986_SCAN, InspectionResult.NORMAL)
+        at = start + dt.timedelta(minutes=7 * (i // 4))
+        yield _trip(100 + i, crossings[i % 3], direction, events, start=at,
+                    inspections=[scan] if i % 5 == 0 else ())
 
 
 class SignedClient:
