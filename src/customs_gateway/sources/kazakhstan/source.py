@@ -111,7 +111,7 @@ class KazakhstanSourceImpl:
             return None
         try:
             root, _ = await self._client.get(
-                resource_path(_PI[1:], pi_number), roots=("PreliminaryInformation",)
+                resource_path("preliminary-information", pi_number), roots=("PreliminaryInformation",)
             )
         except NotFound:
             return None
