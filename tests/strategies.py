@@ -70,14 +70,17 @@ def full_width(text: str) -> str:
 @st.composite
 def _serial(draw: st.DrawFn, length: int) -> str:
     """A plate serial with at most two letters, as the traffic police issue them."""
-    letters = draw(st.integers(0, 2))
-    positions = draw(st.sets(st.integers(0, length - 1), min_size=letters, max_size=letters))
-    return "".join(
-        draw(st.sampled_from(CHINESE_SERIAL_LETTERS))
-        if i in positions
-        else draw(st.sampled_from(string.digits))
-        for i in range(length)
+    digits = list(draw(st.text(string.digits, min_size=length, max_size=length)))
+    letters = draw(
+        st.lists(
+            st.tuples(st.integers(0, length - 1), st.sampled_from(CHINESE_SERIAL_LETTERS)),
+            max_size=2,
+            unique_by=lambda pair: pair[0],
+        )
     )
+    for position, letter in letters:
+        digits[position] = letter
+    return "".join(digits)
 
 
 @st.composite

@@ -107,7 +107,7 @@ def test_every_written_variant_parses_to_the_plate(plate: PlateId, data: st.Data
 
 
 @given(plate=plates())
-@settings(max_examples=200)
+@settings(max_examples=100)
 def test_canonical_and_native_round_trip(plate: PlateId) -> None:
     assert parse_plate(plate.canonical) == plate
     assert parse_plate(plate.native) == plate
@@ -121,7 +121,7 @@ def test_parse_never_raises_and_is_idempotent_on_canonical(text: str) -> None:
 
 
 @given(plate=chinese_plates())
-@settings(max_examples=100)
+@settings(max_examples=50)
 def test_a_province_less_plate_is_the_same_vehicle(plate: PlateId) -> None:
     short = parse_plate(province_less(plate))
     assert (short.country, short.province_known, short.region) == (Country.CN, False, None)
@@ -131,13 +131,13 @@ def test_a_province_less_plate_is_the_same_vehicle(plate: PlateId) -> None:
 
 
 @given(a=plates(), b=plates())
-@settings(max_examples=100)
+@settings(max_examples=50)
 def test_different_plates_are_different_vehicles(a: PlateId, b: PlateId) -> None:
     assert same_vehicle(a, b) == (a.canonical == b.canonical)
 
 
 @given(a=chinese_plates(), b=chinese_plates())
-@settings(max_examples=100)
+@settings(max_examples=50)
 def test_province_less_plates_match_only_their_own_suffix(a: PlateId, b: PlateId) -> None:
     assert same_vehicle(parse_plate(province_less(a)), b) == (province_less(a) == province_less(b))
 
@@ -167,7 +167,7 @@ def test_search_keys_for_a_kazakh_plate_are_canonical_on_both_sides() -> None:
 
 
 @given(plate=plates())
-@settings(max_examples=100)
+@settings(max_examples=50)
 def test_every_search_key_parses_back_to_the_same_vehicle(plate: PlateId) -> None:
     for keys in plate_search_keys(plate).values():
         assert all(same_vehicle(parse_plate(key), plate) for key in keys)
@@ -191,6 +191,6 @@ def test_user_input_that_is_a_plate_is_parsed(text: str) -> None:
 
 
 @given(plate=plates(), data=st.data())
-@settings(max_examples=100)
+@settings(max_examples=50)
 def test_user_input_accepts_every_written_variant(plate: PlateId, data: st.DataObject) -> None:
     assert parse_user_plate(data.draw(written_variants(plate), label="written")) == plate
