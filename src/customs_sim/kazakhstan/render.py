@@ -27,7 +27,7 @@ from customs_sim.model import (
     Side,
     Trip,
 )
-from customs_sim.reference import CROSSINGS_BY_ID, Crossing, kz_tz
+from customs_sim.reference import CROSSINGS_BY_ID, KZ_OFFSET_SWITCH, Crossing, kz_tz
 
 __all__ = [
     "CONTROL_FORMS",
@@ -109,18 +109,38 @@ class TripRecords:
     controls: tuple[ControlRecord, ...]
 
 
-def format_local(at: dt.datetime) -> str:
-    """``YYYY-MM-DDTHH:MM:SS+06:00`` in the border posts' offset at that instant (seconds truncated)."""
-    local = at.astimezone(kz_tz(at))
-    return local.strftime("%Y-%m-%dT%H:%M:%S") + _offset(local)
-
-
-def _offset(local: dt.datetime) -> str:
-    delta = local.utcoffset()
-    assert delta is not None  # astimezone() always yields an aware datetime
+def _suffix(zone: dt.timezone) -> str:
+    delta = zone.utcoffset(None)
     minutes = int(delta.total_seconds()) // 60
     sign = "+" if minutes >= 0 else "-"
     return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+# The two offsets the posts used, built once: format_local() runs several times per trip at build time.
+_BEFORE_SWITCH = KZ_OFFSET_SWITCH - dt.timedelta(microseconds=1)
+_ZONES = {
+    instant: (zone, _suffix(zone))
+    for instant in (_BEFORE_SWITCH, KZ_OFFSET_SWITCH)
+    for zone in (kz_tz(instant),)
+}
+
+
+def format_local(at: dt.datetime) -> str:
+    """``YYYY-MM-DDTHH:MM:SS+06:00`` in the border posts' offset at that instant (seconds truncated)."""
+    zone, suffix = _ZONES[KZ_OFFSET_SWITCH if at >= KZ_OFFSET_SWITCH else _BEFORE_SWITCH]
+    return at.astimezone(zone).replace(tzinfo=None, microsecond=0).isoformat() + suffix
+
+
+def _local_day(at: dt.datetime) -> dt.date:
+    zone, _ = _ZONES[KZ_OFFSET_SWITCH if at >= KZ_OFFSET_SWITCH else _BEFORE_SWITCH]
+    return at.astimezone(zone).date()
+
+
+def _esc(text: str) -> str:
+    # Most values need no escaping; the membership tests are much cheaper than escape()'s replaces.
+    if "&" in text or "<" in text or ">" in text:
+        return escape(text)
+    return text
 
 
 def _epoch(at: dt.datetime) -> int:
@@ -142,12 +162,15 @@ def plate_key(plate: str) -> str:
     return plate.upper().replace(" ", "")
 
 
+# StrEnum members format as their value, so f"{side}" needs no (slow) ``.value`` lookup.
+
+
 def _company(tag: str, company: Company) -> str:
     # KGD keeps Kazakh companies under their Russian name and foreign ones in Latin script.
     name = company.name_native if company.country is Side.KZ else company.name_latin
     return (
-        f"<{tag}><Identifier>{escape(company.id)}</Identifier><Name>{escape(name)}</Name>"
-        f"<CountryCode>{company.country.value}</CountryCode></{tag}>"
+        f"<{tag}><Identifier>{_esc(company.id)}</Identifier><Name>{_esc(name)}</Name>"
+        f"<CountryCode>{company.country}</CountryCode></{tag}>"
     )
 
 
@@ -165,15 +188,15 @@ def _transport(trip: Trip) -> str:
     truck = trip.truck
     plate = trip.kz_truck_plate_written or truck.plate
     parts = [
-        f"<Transport><VehicleRegNumber>{escape(plate)}</VehicleRegNumber>"
-        f"<VehicleCountryCode>{truck.country.value}</VehicleCountryCode>"
-        f"<VIN>{escape(truck.vin)}</VIN><Make>{escape(truck.make)}</Make>"
+        f"<Transport><VehicleRegNumber>{_esc(plate)}</VehicleRegNumber>"
+        f"<VehicleCountryCode>{truck.country}</VehicleCountryCode>"
+        f"<VIN>{_esc(truck.vin)}</VIN><Make>{_esc(truck.make)}</Make>"
     ]
     if trip.trailer is not None:
         trailer_plate = trip.kz_trailer_plate_written or trip.trailer.plate
         parts.append(
-            f"<TrailerRegNumber>{escape(trailer_plate)}</TrailerRegNumber>"
-            f"<TrailerCountryCode>{trip.trailer.country.value}</TrailerCountryCode>"
+            f"<TrailerRegNumber>{_esc(trailer_plate)}</TrailerRegNumber>"
+            f"<TrailerCountryCode>{trip.trailer.country}</TrailerCountryCode>"
         )
     parts.append("</Transport>")
     return "".join(parts)
@@ -182,13 +205,13 @@ def _transport(trip: Trip) -> str:
 def _pi_doc(trip: Trip, crossing: Crossing, registered: dt.datetime, rate_of: RateLookup) -> str:
     assert trip.kz_pi_number is not None
     status = _status(trip)
-    local_day = registered.astimezone(kz_tz(registered)).date()
+    local_day = _local_day(registered)
     currency = trip.invoice_currency
     # The published rate has 2 decimals; KZT values use the published rate so a reader can recompute them.
     rate = rate_of(local_day, currency).quantize(_CENT, ROUND_HALF_UP)
-    out = [f"<PreliminaryInformation><PINumber>{escape(trip.kz_pi_number)}</PINumber>"]
+    out = [f"<PreliminaryInformation><PINumber>{_esc(trip.kz_pi_number)}</PINumber>"]
     if trip.common_id is not None:
-        out.append(f"<CommonManifestId>{escape(trip.common_id)}</CommonManifestId>")
+        out.append(f"<CommonManifestId>{_esc(trip.common_id)}</CommonManifestId>")
     out.append(
         f"<CheckpointCode>{crossing.kz.code}</CheckpointCode>"
         f"<Direction>{'IM' if trip.direction is Direction.CN_TO_KZ else 'EK'}</Direction>"
@@ -205,18 +228,18 @@ def _pi_doc(trip: Trip, crossing: Crossing, registered: dt.datetime, rate_of: Ra
     driver = trip.driver
     out.append(_transport(trip))
     out.append(
-        f"<Driver><FullName>{escape(driver.name_latin)}</FullName>"
-        f"<PassportNumber>{escape(driver.id)}</PassportNumber>"
-        f"<CountryCode>{driver.country.value}</CountryCode></Driver>"
+        f"<Driver><FullName>{_esc(driver.name_latin)}</FullName>"
+        f"<PassportNumber>{_esc(driver.id)}</PassportNumber>"
+        f"<CountryCode>{driver.country}</CountryCode></Driver>"
     )
     out.append(_company("Carrier", trip.carrier))
     out.append(_company("Consignor", trip.shipper))
     out.append(_company("Consignee", trip.consignee))
     if trip.containers:
-        numbers = "".join(f"<ContainerNumber>{escape(c)}</ContainerNumber>" for c in trip.containers)
+        numbers = "".join(f"<ContainerNumber>{_esc(c)}</ContainerNumber>" for c in trip.containers)
         out.append(f"<Containers>{numbers}</Containers>")
     if trip.seals:
-        seals = "".join(f"<SealNumber>{escape(s)}</SealNumber>" for s in trip.seals)
+        seals = "".join(f"<SealNumber>{_esc(s)}</SealNumber>" for s in trip.seals)
         out.append(f"<Seals>{seals}</Seals>")
     goods = []
     packages = 0
@@ -229,8 +252,8 @@ def _pi_doc(trip: Trip, crossing: Crossing, registered: dt.datetime, rate_of: Ra
         value_kzt += item_kzt
         goods.append(
             f"<GoodsItem><LineNumber>{item.seq}</LineNumber><TNVEDCode>{item.kz_code}</TNVEDCode>"
-            f"<Description>{escape(item.description_ru)}</Description>"
-            f"<PackageCount>{item.packages}</PackageCount><PackageKind>{escape(item.package_kind)}</PackageKind>"
+            f"<Description>{_esc(item.description_ru)}</Description>"
+            f"<PackageCount>{item.packages}</PackageCount><PackageKind>{_esc(item.package_kind)}</PackageKind>"
             f"<GrossMass>{_mass(item.kz_gross_kg)}</GrossMass><NetMass>{_mass(item.net_kg)}</NetMass>"
             f"<InvoiceValue>{_money(item.kz_value)}</InvoiceValue><ValueKZT>{item_kzt}</ValueKZT></GoodsItem>"
         )
@@ -263,17 +286,17 @@ def _control_doc(number: str, trip: Trip, inspection: Inspection) -> str:
         f"<StartDateTime>{format_local(inspection.started_at)}</StartDateTime>"
         f"<EndDateTime>{format_local(inspection.finished_at)}</EndDateTime>"
         f"<Result>{CONTROL_RESULTS[inspection.result]}</Result>"
-        f"<CustomsOfficeCode>{escape(inspection.office)}</CustomsOfficeCode>"
+        f"<CustomsOfficeCode>{_esc(inspection.office)}</CustomsOfficeCode>"
     )
     if inspection.recognized_inspection_id is not None:
         # Only Kazakh inspections are rendered, so a recognized one is always China's.
         out.append(
             "<RecognizedForeignControl><CountryCode>CN</CountryCode>"
-            f"<ForeignControlNumber>{escape(inspection.recognized_inspection_id)}</ForeignControlNumber>"
+            f"<ForeignControlNumber>{_esc(inspection.recognized_inspection_id)}</ForeignControlNumber>"
             "</RecognizedForeignControl>"
         )
     if inspection.note:
-        out.append(f"<InspectorNote>{escape(inspection.note)}</InspectorNote>")
+        out.append(f"<InspectorNote>{_esc(inspection.note)}</InspectorNote>")
     out.append("</ControlResult>")
     return "".join(out)
 
@@ -306,7 +329,7 @@ def render_trip(trip: Trip, rate_of: RateLookup) -> TripRecords | None:
             f"<ArrivalNotification><NotificationNumber>{number}</NotificationNumber>"
             f"<PINumber>{pi_number}</PINumber><CheckpointCode>{checkpoint}</CheckpointCode>"
             f"<ArrivalDateTime>{format_local(arrived.at)}</ArrivalDateTime>"
-            f"<VehicleRegNumber>{escape(plate)}</VehicleRegNumber></ArrivalNotification>"
+            f"<VehicleRegNumber>{_esc(plate)}</VehicleRegNumber></ArrivalNotification>"
         )
         arrival = ArrivalRecord(number, pi_number, checkpoint, _epoch(arrived.at), doc.encode())
     ours = sorted((i for i in trip.inspections if i.side is Side.KZ), key=lambda i: (i.started_at, i.id))
@@ -325,10 +348,10 @@ def render_checkpoint(crossing: Crossing) -> str:
     return (
         f"<Checkpoint><Code>{post.code}</Code><InternalCode>{post.locode}</InternalCode>"
         f"<Official>{'true' if post.official else 'false'}</Official>"
-        f"<Name>{escape(post.name_native)}</Name><NameLatin>{escape(post.name_latin)}</NameLatin>"
+        f"<Name>{_esc(post.name_native)}</Name><NameLatin>{_esc(post.name_latin)}</NameLatin>"
         f"<Region>{crossing.kz_plate_region}</Region>"
         f"<OpenTime>{post.opens:%H:%M}</OpenTime><CloseTime>{post.closes:%H:%M}</CloseTime>"
-        f"<ForeignCheckpoint>{escape(crossing.cn.name_latin)}</ForeignCheckpoint></Checkpoint>"
+        f"<ForeignCheckpoint>{_esc(crossing.cn.name_latin)}</ForeignCheckpoint></Checkpoint>"
     )
 
 
