@@ -57,6 +57,7 @@ __all__ = [
     "expected_controls",
     "fake_rate",
     "hand_made_trips",
+    "kgd_schema",
     "local",
     "parse",
     "running_sim",
