@@ -1,0 +1,362 @@
+"""The federation entities: Manifest (one trip), Vehicle and Inspection, keyed by stable ids.
+
+Fields that need one authority resolve on their own, so when that authority fails only they
+come back null with an error (``extensions.code``, ``extensions.authority``); fields that join
+both sides need both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+import strawberry
+
+from ..domain import (
+    Authority,
+    ChinaManifestRecord,
+    Direction,
+    GoodsLine,
+    InspectionKind,
+    InspectionOutcome,
+    KazakhstanPIRecord,
+    PlateId,
+    RiskChannel,
+)
+from ..domain import Inspection as InspectionRecord
+from ..errors import InvalidInput, UpstreamError
+from ..ids import InspectionKey, RecordKey, decode_inspection_id, encode_inspection_id
+from ..linking import BorderEventKind, LinkMethod, TripStatus, border_events, trip_status
+from ..plates import parse_user_plate
+from ..services import InspectionItem, Lazy, Trip, inspection_by_key, trip_inspections, vehicle_trips
+from .common import CrossingPoint, Driver, Instant, Party, Plate, instant
+from .context import Info
+from .fields import resolver
+from .records import ChinaManifest, DeclaredGoods, KazakhstanPreliminaryInformation, Totals
+
+__all__ = [
+    "BorderEvent",
+    "GoodsItem",
+    "Inspection",
+    "Manifest",
+    "ManifestLink",
+    "ManifestTotals",
+    "RecognizedInspection",
+    "Vehicle",
+]
+
+
+@strawberry.type(description="A recognized inspection: the other side's inspection this one accepted.")
+class RecognizedInspection:
+    authority: Authority = strawberry.field(description="The authority that did the recognized inspection.")
+    inspection_id: str = strawberry.field(description="That authority's own inspection number.")
+
+
+@strawberry.federation.type(keys=["id"], description="An inspection or control by one authority.")
+class Inspection:
+    item: strawberry.Private[InspectionItem]
+
+    @staticmethod
+    def of(item: InspectionItem) -> Inspection:
+        return Inspection(item=item)
+
+    @property
+    def _record(self) -> InspectionRecord:
+        return self.item.inspection
+
+    @resolver(description="Stable id of the inspection.")
+    def id(self) -> strawberry.ID:
+        r = self._record
+        return strawberry.ID(encode_inspection_id(InspectionKey(r.authority, r.record_id, r.id)))
+
+    @resolver(description="The authority that inspected.")
+    def authority(self) -> Authority:
+        return self._record.authority
+
+    @resolver(description="That authority's own inspection / control number.")
+    def number(self) -> str:
+        return self._record.id
+
+    @resolver(description="The batch number / PI number of the inspected record.")
+    def record_id(self) -> str:
+        return self._record.record_id
+
+    @resolver(description="Form of inspection in the common vocabulary.")
+    def kind(self) -> InspectionKind:
+        return self._record.kind
+
+    @resolver(description="The authority's own wording, e.g. H986机检 or ИДК.")
+    def kind_original(self) -> str:
+        return self._record.kind_original
+
+    @resolver(description="Result.")
+    def outcome(self) -> InspectionOutcome:
+        return self._record.outcome
+
+    @resolver(description="Kazakhstan's risk corridor (KGD controls only).")
+    def risk_channel(self) -> RiskChannel | None:
+        return self._record.risk_channel
+
+    @resolver(description="When it started.")
+    def started_at(self) -> Instant:
+        return instant(self._record.started_at)
+
+    @resolver(description="When it finished.")
+    def finished_at(self) -> Instant | None:
+        at = self._record.finished_at
+        return instant(at) if at else None
+
+    @resolver(description="The inspecting customs office's code.")
+    def office(self) -> str:
+        return self._record.office
+
+    @resolver(description="The authority's internal note, in its own language.")
+    def note(self) -> str | None:
+        return self._record.note
+
+    @resolver(description="Set when this is a recognition of the other side's inspection (phase 2).")
+    def recognizes(self) -> RecognizedInspection | None:
+        r = self._record
+        if not r.recognized_inspection_id:
+            return None
+        other = r.recognized_authority or (Authority.KGD if r.authority is Authority.GACC else Authority.GACC)
+        return RecognizedInspection(authority=other, inspection_id=r.recognized_inspection_id)
+
+    @resolver(description="Whether the other authority accepted this inspection instead of repeating it.")
+    async def recognized_by_other_side(self) -> bool | None:
+        return await self.item.recognized_by_other_side.get()
+
+    @resolver(description="The trip this inspection belongs to.")
+    async def manifest(self, info: Info) -> Manifest | None:
+        trip = await info.context.gateway.by_record(RecordKey(self._record.authority, self._record.record_id))
+        return None if trip is None else Manifest(trip=trip)
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Inspection | None:
+        key = decode_inspection_id(str(id))
+        if key is None:
+            raise InvalidInput("not an inspection id")
+        item = await inspection_by_key(info.context.gateway, key.authority, key.record_id, key.inspection_id)
+        return None if item is None else cls.of(item)
+
+
+@strawberry.type(description="How the two authorities' records of this trip were joined.")
+class ManifestLink:
+    method: LinkMethod = strawberry.field(description="COMMON_MANIFEST_ID, PLATE_AND_TIME or NONE.")
+    confidence: float = strawberry.field(description="Confidence of the join, 0 to 1 (1 for a common id).")
+
+
+@strawberry.type(description="A step of the trip as one authority recorded it.")
+class BorderEvent:
+    kind: BorderEventKind = strawberry.field(description="What happened.")
+    authority: Authority = strawberry.field(description="Who recorded it.")
+    at: Instant = strawberry.field(description="When.")
+    record_id: str = strawberry.field(description="The record (or notification) it comes from.")
+    description: str = strawberry.field(description="What it means, in the authority's language and English.")
+
+
+@strawberry.type(description="Each side's totals, resolved separately.")
+class ManifestTotals:
+    trip: strawberry.Private[Trip]
+
+    @resolver(description="Totals as GACC recorded them; null when China has no record.")
+    async def china(self) -> Totals | None:
+        record = await self.trip.china.get()
+        return None if record is None else ChinaManifest(record=record, trip=self.trip).totals()
+
+    @resolver(description="Totals as KGD recorded them; null when Kazakhstan has no record.")
+    async def kazakhstan(self) -> Totals | None:
+        record = await self.trip.kazakhstan.get()
+        return None if record is None else KazakhstanPreliminaryInformation(record=record, trip=self.trip).totals()
+
+
+@strawberry.type(description="One goods item of the trip, with each authority's declaration of it side by side.")
+class GoodsItem:
+    line_no: int = strawberry.field(description="Item number (both sides number items alike).")
+    hs6: str = strawberry.field(description="HS-6 subheading (the exporting side's when both declared it).")
+    china_line: strawberry.Private[Lazy[DeclaredGoods | None]]
+    kazakhstan_line: strawberry.Private[Lazy[DeclaredGoods | None]]
+
+    @resolver(description="The item as GACC declared it.")
+    async def china(self) -> DeclaredGoods | None:
+        return await self.china_line.get()
+
+    @resolver(description="The item as KGD recorded it.")
+    async def kazakhstan(self) -> DeclaredGoods | None:
+        return await self.kazakhstan_line.get()
+
+    @resolver(description="Whether both sides declared the same HS-6; null when one side lacks it.")
+    async def hs6_agrees(self) -> bool | None:
+        cn, kz = await asyncio.gather(self.china_line.get(), self.kazakhstan_line.get())
+        return None if cn is None or kz is None else cn.hs6 == kz.hs6
+
+
+async def _settled(lazy: Lazy[ChinaManifestRecord | None] | Lazy[KazakhstanPIRecord | None]) -> object:
+    try:
+        return await lazy.get()
+    except UpstreamError as exc:
+        return exc
+
+
+@strawberry.federation.type(
+    keys=["id"],
+    description=(
+        "One truck trip across one crossing point, unified from GACC's road manifest and KGD's "
+        "preliminary information. Fields from one side resolve on their own: when an authority is "
+        "unavailable, only its fields are null, with an error naming it."
+    ),
+)
+class Manifest:
+    trip: strawberry.Private[Trip]
+
+    @resolver(description="Stable, opaque id (anchored on the exporting side's record).")
+    async def id(self) -> strawberry.ID:
+        return strawberry.ID(await self.trip.stable_id())
+
+    @resolver(description="The crossing point.")
+    def crossing_point(self, info: Info) -> CrossingPoint | None:
+        crossing = self.trip.crossing
+        return None if crossing is None else CrossingPoint.of(crossing, info.context.now())
+
+    @resolver(description="Direction of the trip.")
+    def direction(self) -> Direction:
+        return self.trip.direction
+
+    @resolver(description="Where the trip stands, judged from both records.")
+    async def status(self) -> TripStatus | None:
+        cn, kz = await self.trip.sides()
+        return trip_status(cn, kz)
+
+    @resolver(description="How the two sides' records were joined.")
+    async def link(self) -> ManifestLink | None:
+        link = await self.trip.link.get()
+        return ManifestLink(method=link.method, confidence=link.confidence)
+
+    @resolver(description="Common manifest id, where the crossing has one.")
+    async def common_manifest_id(self) -> str | None:
+        record = await self.trip.exporting_record()
+        return record.common_manifest_id
+
+    @resolver(description="The truck (as the exporting side recorded it).")
+    async def vehicle(self) -> Vehicle:
+        record = await self.trip.exporting_record()
+        return Vehicle(plate_id=record.vehicle.plate, written=record.vehicle.written)
+
+    @resolver(description="The trailer, if any.")
+    async def trailer(self) -> Vehicle | None:
+        trailer = (await self.trip.exporting_record()).trailer
+        return None if trailer is None else Vehicle(plate_id=trailer.plate, written=trailer.written)
+
+    @resolver(description="The carrier (as the exporting side recorded it).")
+    async def carrier(self) -> Party:
+        return Party.of((await self.trip.exporting_record()).carrier)
+
+    @resolver(description="The driver (as the exporting side recorded them).")
+    async def driver(self) -> Driver:
+        return Driver.of((await self.trip.exporting_record()).driver)
+
+    @resolver(description="Goods items, each with both sides' declarations.")
+    async def goods(self) -> list[GoodsItem] | None:
+        cn, kz = await asyncio.gather(_settled(self.trip.china), _settled(self.trip.kazakhstan))
+        if isinstance(cn, UpstreamError) and isinstance(kz, UpstreamError):
+            raise cn
+        return _pair_goods(self.trip, cn, kz)
+
+    @resolver(description="Each side's totals.")
+    def totals(self) -> ManifestTotals:
+        return ManifestTotals(trip=self.trip)
+
+    @resolver(description="Border events of both sides, in time order.")
+    async def timeline(self, info: Info) -> list[BorderEvent] | None:
+        cn, kz = await self.trip.sides()
+        arrival = await info.context.loaders.arrival(kz.pi_number) if kz else None
+        return [
+            BorderEvent(
+                kind=e.kind, authority=e.authority, at=instant(e.at), record_id=e.record_id, description=e.description
+            )
+            for e in border_events(cn, kz, arrival)
+        ]
+
+    @resolver(description="Both sides' inspections, in time order.")
+    async def inspections(self, info: Info) -> list[Inspection] | None:
+        gw = info.context.gateway
+        cn, kz = await asyncio.gather(
+            trip_inspections(gw, self.trip, Authority.GACC), trip_inspections(gw, self.trip, Authority.KGD)
+        )
+        items = sorted([*cn, *kz], key=lambda i: (i.inspection.started_at, i.inspection.id))
+        return [Inspection.of(item) for item in items]
+
+    @resolver(description="GACC's own record; null when China has none.")
+    async def china(self) -> ChinaManifest | None:
+        record = await self.trip.china.get()
+        return None if record is None else ChinaManifest(record=record, trip=self.trip)
+
+    @resolver(description="KGD's own record; null when Kazakhstan has none.")
+    async def kazakhstan(self) -> KazakhstanPreliminaryInformation | None:
+        record = await self.trip.kazakhstan.get()
+        return None if record is None else KazakhstanPreliminaryInformation(record=record, trip=self.trip)
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Manifest | None:
+        trip = await info.context.gateway.manifest(str(id))
+        return None if trip is None else cls(trip=trip)
+
+
+def _pair_goods(trip: Trip, cn: object, kz: object) -> list[GoodsItem]:
+    def lines(side: object) -> dict[int, GoodsLine] | None:
+        if isinstance(side, ChinaManifestRecord | KazakhstanPIRecord):
+            return {line.line_no: line for line in side.goods}
+        return {} if side is None else None
+
+    def day(side: object) -> dt.date:
+        if isinstance(side, ChinaManifestRecord):
+            return side.declared_at.date()
+        if isinstance(side, KazakhstanPIRecord):
+            return side.exchange_rate.date
+        raise TypeError("no record")
+
+    cn_lines, kz_lines = lines(cn), lines(kz)
+    numbers = sorted({*(cn_lines or {}), *(kz_lines or {})})
+    exporter_first = trip.direction is Direction.CN_TO_KZ
+    items: list[GoodsItem] = []
+    for number in numbers:
+        sides: list[Lazy[DeclaredGoods | None]] = []
+        for found, record in ((cn_lines, cn), (kz_lines, kz)):
+            if found is None:
+                assert isinstance(record, UpstreamError)
+                sides.append(Lazy.failed(record))
+            else:
+                line = found.get(number)
+                sides.append(Lazy.ready(DeclaredGoods.of(line, day(record)) if line else None))
+        cn_line, kz_line = (cn_lines or {}).get(number), (kz_lines or {}).get(number)
+        preferred = (cn_line or kz_line) if exporter_first else (kz_line or cn_line)
+        assert preferred is not None
+        items.append(GoodsItem(line_no=number, hs6=preferred.hs6, china_line=sides[0], kazakhstan_line=sides[1]))
+    return items
+
+
+@strawberry.federation.type(keys=["id"], description="A truck or trailer, known by its plate in any spelling.")
+class Vehicle:
+    plate_id: strawberry.Private[PlateId]
+    written: strawberry.Private[str | None] = None
+
+    @property
+    def _plate(self) -> PlateId:
+        return self.plate_id
+
+    @resolver(description="Stable id: the canonical plate (e.g. XINF12345, 123ABC02).")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(self._plate.canonical)
+
+    @resolver(description="The plate: native, Latin, canonical, country and region.")
+    def plate(self) -> Plate:
+        return Plate.of(self._plate, self.written)
+
+    @resolver(description="The vehicle's trips as either authority recorded them, newest first.")
+    async def manifests(self, info: Info, first: int = 20) -> list[Manifest]:
+        trips = await vehicle_trips(info.context.gateway, self._plate, first)
+        return [Manifest(trip=trip) for trip in trips]
+
+    @classmethod
+    def resolve_reference(cls, id: strawberry.ID) -> Vehicle:
+        return cls(plate_id=parse_user_plate(str(id)))
