@@ -1,0 +1,119 @@
+"""The ASGI app: ``create_app(settings)`` serves the GraphQL schema at ``/graphql``.
+
+No work happens at import time. The lifespan opens one long-lived ``httpx.AsyncClient`` per
+upstream (over aiohttp, with the timeouts and pool limits from settings), builds both sources
+and keeps them in lifespan state; every GraphQL request gets a fresh context (fresh DataLoaders)
+over them. Clients passed in by the caller (tests, benchmarks) are used as they are and left
+open: whoever creates a client closes it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import TypedDict
+
+import httpx
+import orjson
+from httpx_aiohttp import AiohttpTransport
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from .config import GatewaySettings
+from .crossings import CrossingRegistry
+from .linking import LinkWindow
+from .schema import GatewayContext, build_context, build_schema
+from .sources.base import ChinaSource, KazakhstanSource
+from .sources.china import ChinaClient, ChinaSourceImpl, build_http_client
+from .sources.kazakhstan import KazakhstanClient, KazakhstanSourceImpl, TokenProvider, create_http_client
+
+__all__ = ["GatewayState", "create_app"]
+
+logger = logging.getLogger("customs_gateway.app")
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayState:
+    """What every request shares: the two sources and the reference data."""
+
+    china: ChinaSource
+    kazakhstan: KazakhstanSource
+    crossings: CrossingRegistry
+    window: LinkWindow
+
+
+class _LifespanState(TypedDict):
+    gateway: GatewayState
+
+
+class _GraphQL(GraphQL[GatewayContext, None]):
+    """strawberry's ASGI view with our per-request context and orjson responses."""
+
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> GatewayContext:
+        state: GatewayState = request.state.gateway
+        return build_context(
+            china=state.china,
+            kazakhstan=state.kazakhstan,
+            crossings=state.crossings,
+            window=state.window,
+            request=request,
+            response=response,
+        )
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
+
+async def _healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+def create_app(
+    settings: GatewaySettings,
+    *,
+    china_http: httpx.AsyncClient | None = None,
+    kazakhstan_http: httpx.AsyncClient | None = None,
+) -> Starlette:
+    """The gateway as an ASGI app. ``china_http`` / ``kazakhstan_http`` replace the clients the
+    lifespan would open (the caller keeps ownership of them)."""
+    crossings = CrossingRegistry.from_settings(settings.crossings)
+    window = LinkWindow(before=settings.linking.window_before, after=settings.linking.window_after)
+    schema = build_schema(document_cache_size=settings.server.document_cache_size)
+    graphql = _GraphQL(schema, graphql_ide="graphiql" if settings.server.graphiql else None)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[_LifespanState]:
+        async with contextlib.AsyncExitStack() as stack:
+            cn_http = china_http
+            if cn_http is None:
+                cn_http = build_http_client(
+                    settings.china,
+                    transport=AiohttpTransport(limits=settings.china.httpx_limits(), trust_env=False),
+                )
+                await stack.enter_async_context(cn_http)
+            kz_http = kazakhstan_http
+            if kz_http is None:
+                kz_http = create_http_client(
+                    settings.kazakhstan,
+                    transport=AiohttpTransport(limits=settings.kazakhstan.limits(), trust_env=False),
+                )
+                await stack.enter_async_context(kz_http)
+            china = ChinaSourceImpl(settings.china, ChinaClient(settings.china, cn_http))
+            tokens = TokenProvider(settings.kazakhstan, kz_http)
+            kazakhstan = KazakhstanSourceImpl(
+                settings.kazakhstan, KazakhstanClient(settings.kazakhstan, kz_http, tokens)
+            )
+            logger.info("gateway ready: %d crossing points", len(crossings.all))
+            yield {"gateway": GatewayState(china, kazakhstan, crossings, window)}
+
+    routes = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/healthz", _healthz, methods=["GET"]),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)
