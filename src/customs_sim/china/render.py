@@ -77,7 +77,11 @@ def cn_time(at: dt.datetime) -> str:
     """``yyyyMMddHHmmss`` in Beijing time, without an offset (the GACC convention)."""
     if at.tzinfo is None:
         raise ValueError("naive datetime: ground-truth instants are aware UTC")
-    return at.astimezone(_CN_TZ).strftime(_TIME_FORMAT)
+    local = at.astimezone(_CN_TZ)
+    # %-formatting is twice as fast as strftime, and a build renders several times per trip.
+    return "%04d%02d%02d%02d%02d%02d" % (  # noqa: UP031
+        local.year, local.month, local.day, local.hour, local.minute, local.second
+    )
 
 
 def parse_cn_time(text: str) -> int:

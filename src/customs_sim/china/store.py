@@ -23,14 +23,17 @@ from customs_sim.reference import CROSSINGS
 __all__ = ["ChinaStore", "ChinaStoreWriter", "InspectionQuery", "ManifestQuery", "Page"]
 
 _SCHEMA = """
+-- Rowid tables on purpose: a document is ~1 KB, and WITHOUT ROWID tables store whole rows in
+-- the key's B-tree, which is slow and bloated for rows that large. The keys get unique indexes
+-- after the bulk insert instead of primary keys maintained row by row.
 CREATE TABLE manifests (
-    batch_no TEXT PRIMARY KEY, port_code TEXT NOT NULL, ie_flag TEXT NOT NULL,
+    batch_no TEXT NOT NULL, port_code TEXT NOT NULL, ie_flag TEXT NOT NULL,
     decl_time INTEGER NOT NULL, plate_key TEXT NOT NULL, common_no TEXT, doc BLOB NOT NULL
-) WITHOUT ROWID;
+);
 CREATE TABLE inspections (
-    inspection_no TEXT PRIMARY KEY, batch_no TEXT NOT NULL, port_code TEXT NOT NULL,
+    inspection_no TEXT NOT NULL, batch_no TEXT NOT NULL, port_code TEXT NOT NULL,
     start_time INTEGER NOT NULL, doc BLOB NOT NULL
-) WITHOUT ROWID;
+);
 CREATE TABLE ports (port_code TEXT PRIMARY KEY, ordinal INTEGER NOT NULL, doc BLOB NOT NULL);
 """
 
@@ -38,6 +41,8 @@ CREATE TABLE ports (port_code TEXT PRIMARY KEY, ordinal INTEGER NOT NULL, doc BL
 # Lists filter on (port?, direction?) and order by (time, number); plate and common manifest
 # number are selective enough on their own.
 _INDEXES = """
+CREATE UNIQUE INDEX manifests_pk ON manifests (batch_no);
+CREATE UNIQUE INDEX inspections_pk ON inspections (inspection_no);
 CREATE INDEX manifests_by_time ON manifests (decl_time, batch_no);
 CREATE INDEX manifests_by_port ON manifests (port_code, decl_time, batch_no);
 CREATE INDEX manifests_by_port_flag ON manifests (port_code, ie_flag, decl_time, batch_no);
