@@ -1,0 +1,129 @@
+"""Both simulated authorities and the gateway, each a real server on loopback.
+
+The ground truth is a list of :class:`customs_sim.model.Trip`; each simulator serves its own
+view of it, and tests check the gateway's answers against the trips themselves.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from tests.integration.china_fixtures import many_trips, sample_trips
+
+from customs_gateway.app import create_app
+from customs_gateway.config import load_settings
+from customs_sim.admin import AdminState
+from customs_sim.china import ChinaStoreWriter
+from customs_sim.china.app import ChinaSimSettings
+from customs_sim.kazakhstan import KazakhstanStoreWriter
+from customs_sim.kazakhstan.settings import KazakhstanSimSettings
+from customs_sim.model import Trip
+from customs_sim.reference import CROSSINGS_BY_ID
+from customs_sim.servers import SimOptions, china_sim, kazakhstan_sim
+from customs_sim.serving import ServerThread, serve_in_thread
+
+CN_APP_ID, CN_SECRET = "customs-gateway", "e2e-cn-secret"
+KZ_CLIENT_ID, KZ_SECRET = "customs-gateway", "e2e-kz-secret"
+ADMIN_TOKEN = "e2e-admin"
+CONFIG = Path(__file__).resolve().parents[2] / "config" / "gateway.toml"
+
+WINDOW_FROM = "2025-02-28T00:00:00+00:00"
+WINDOW_TO = "2025-03-04T00:00:00+00:00"
+
+
+@dataclass
+class Sim:
+    server: ServerThread
+    admin: AdminState
+
+    def counters(self) -> dict[str, int]:
+        return dict(self.admin.requests)
+
+    def reset(self) -> None:
+        self.admin.reset_counters()
+
+
+@dataclass
+class World:
+    trips: list[Trip]
+    china: Sim
+    kazakhstan: Sim
+    gateway_url: str
+
+    def trip(self, trip_id: str) -> Trip:
+        return next(t for t in self.trips if t.trip_id == trip_id)
+
+
+# KZT per unit: NBK-like rates, one set for every day the trips touch.
+RATES = {"USD": Decimal("500.00"), "CNY": Decimal("70.00"), "EUR": Decimal("540.00"), "RUB": Decimal("5.50")}
+RATE_DAYS = [dt.date(2025, 2, 25) + dt.timedelta(days=i) for i in range(12)]
+
+
+def nbk_rate(day: dt.date, currency: str) -> Decimal:
+    return RATES[currency]
+
+
+def _wire_pi_number(trip: Trip) -> Trip:
+    """The hand-made trips use a placeholder PI number; give them the wire format's."""
+    if trip.kz_pi_number is None:
+        return trip
+    office = CROSSINGS_BY_ID[trip.crossing].kz.code
+    seq = int(trip.trip_id.rsplit("-", 1)[1])
+    return dataclasses.replace(trip, kz_pi_number=f"{office}-{trip.day:%d%m%y}-{seq:07d}")
+
+
+def ground_truth() -> list[Trip]:
+    return [_wire_pi_number(t) for t in (*sample_trips(), *many_trips(60))]
+
+
+@pytest.fixture(scope="session")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    trips = ground_truth()
+    root = tmp_path_factory.mktemp("e2e")
+    with ChinaStoreWriter(root / "cn.sqlite") as cn_writer:
+        for trip in trips:
+            cn_writer.add(trip)
+    with KazakhstanStoreWriter(root / "kz.sqlite", rate_of=nbk_rate) as kz_writer:
+        for trip in trips:
+            kz_writer.add(trip)
+        kz_writer.add_rates((day, cur, value) for day in RATE_DAYS for cur, value in RATES.items())
+    options = SimOptions(admin_token=ADMIN_TOKEN)
+    cn = china_sim(ChinaSimSettings(root / "cn.sqlite", app_secret=CN_SECRET, app_id=CN_APP_ID), options)
+    kz = kazakhstan_sim(KazakhstanSimSettings(root / "kz.sqlite", KZ_CLIENT_ID, KZ_SECRET), options)
+    with serve_in_thread(cn.app) as cn_server, serve_in_thread(kz.app) as kz_server:
+        settings = gateway_settings(cn_server.url, kz_server.url)
+        with serve_in_thread(create_app(settings)) as gw_server:
+            yield World(trips, Sim(cn_server, cn.admin), Sim(kz_server, kz.admin), gw_server.url)
+
+
+def gateway_settings(china_url: str, kazakhstan_url: str, **china_overrides: Any) -> Any:
+    return load_settings(
+        CONFIG,
+        china={"base_url": china_url, "app_id": CN_APP_ID, "app_secret": CN_SECRET, **china_overrides},
+        kazakhstan={"base_url": kazakhstan_url, "client_id": KZ_CLIENT_ID, "client_secret": KZ_SECRET},
+    )
+
+
+@pytest.fixture(scope="session")
+def client(world: World) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=world.gateway_url, timeout=30) as http:
+        yield http
+
+
+def gql(client: httpx.Client, query: str, **variables: Any) -> dict[str, Any]:
+    response = client.post("/graphql", json={"query": query, "variables": variables})
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def utc(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text).astimezone(dt.UTC)
