@@ -1,0 +1,85 @@
+"""One authority down: the other's data still comes back; the failed paths say who and why.
+And the batching proof: 50 manifests with everything cost one call per (authority, resource)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from tests.e2e.conftest import WINDOW_FROM, WINDOW_TO, World, gql
+
+from customs_sim.admin import Faults
+
+FULL = """
+query($id: ID!) { manifest(id: $id) {
+  id direction vehicle { id }
+  china { batchNo } kazakhstan { piNumber }
+  status goods { lineNo china { hs6 } kazakhstan { hs6 } }
+} }
+"""
+
+
+@pytest.fixture
+def kazakhstan_down(world: World) -> Iterator[None]:
+    world.kazakhstan.admin.set_faults(Faults(outage=True))
+    try:
+        yield
+    finally:
+        world.kazakhstan.admin.set_faults(Faults())
+
+
+def test_kazakhstan_down_china_survives(world: World, client: httpx.Client, kazakhstan_down: None) -> None:
+    trip = world.trip("T20250301-ALASHANKOU-0003")
+    body = gql(client, FULL, id=trip.cn_batch_no)
+    m = body["data"]["manifest"]
+    assert m["china"]["batchNo"] == trip.cn_batch_no
+    assert m["kazakhstan"] is None and m["status"] is None
+    assert [g["china"]["hs6"] for g in m["goods"]] == [i.hs6 for i in trip.items]
+    errors = {tuple(e["path"]): e for e in body["errors"]}
+    failed = errors[("manifest", "kazakhstan")]
+    assert failed["extensions"]["code"] == "UPSTREAM_UNAVAILABLE"
+    assert failed["extensions"]["authority"] == "KGD"
+    assert all(e["extensions"]["authority"] == "KGD" for e in body["errors"])
+
+
+def test_china_down_lists_kazakhstan_records(world: World, client: httpx.Client) -> None:
+    world.china.admin.set_faults(Faults(outage=True))
+    try:
+        body = gql(
+            client,
+            "query($f: ManifestFilter) { manifests(filter: $f, first: 100) "
+            "{ edges { node { kazakhstan { piNumber } china { batchNo } } } complete } }",
+            f={"from": WINDOW_FROM, "to": WINDOW_TO},
+        )
+    finally:
+        world.china.admin.set_faults(Faults())
+    edges = body["data"]["manifests"]["edges"]
+    assert {e["node"]["kazakhstan"]["piNumber"] for e in edges} == {
+        t.kz_pi_number for t in world.trips if t.kz_pi_number
+    } & {e["node"]["kazakhstan"]["piNumber"] for e in edges}
+    assert edges and all(e["node"]["china"] is None for e in edges)
+    codes = {(e["extensions"]["code"], e["extensions"]["authority"]) for e in body["errors"]}
+    assert codes == {("UPSTREAM_UNAVAILABLE", "GACC")}
+    assert body["data"]["manifests"]["complete"] is None
+
+
+def test_fifty_manifests_one_batch_call_per_resource(world: World, client: httpx.Client) -> None:
+    query = """query($f: ManifestFilter) { manifests(filter: $f, first: 50) { edges { node {
+      id status vehicle { id plate { canonical } }
+      goods { china { value { amountUsd } } kazakhstan { value { amountUsd } } }
+      inspections { authority recognizedByOtherSide }
+      timeline { kind }
+      china { batchNo inspections { number } } kazakhstan { piNumber arrival { number } inspections { number } }
+    } } } }"""
+    world.china.reset()
+    world.kazakhstan.reset()
+    body = gql(client, query, f={"from": WINDOW_FROM, "to": WINDOW_TO})
+    assert "errors" not in body, body
+    assert len(body["data"]["manifests"]["edges"]) == 50
+    cn, kz = world.china.counters(), world.kazakhstan.counters()
+    batch = {k: v for k, v in {**cn, **kz}.items() if "batch" in k}
+    assert batch and all(v <= 2 for v in batch.values()), batch
+    assert cn.get("POST /gacc/api/v1/road-manifests/batch-query", 0) == 0  # records came with the lists
+    assert kz.get("GET /api/v1/preliminary-information/{number}", 0) == 0
+    assert cn.get("GET /gacc/api/v1/road-manifests/{batchNo}", 0) == 0
