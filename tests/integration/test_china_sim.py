@@ -504,7 +504,7 @@ def test_rejected_request_does_not_burn_the_nonce(client: SignedClient) -> None:
 
 @pytest.mark.parametrize(("method", "path"), [("GET", f"{API}/nothing-here"), ("DELETE", f"{API}/ports"),
                                               ("POST", f"{API}/road-manifests/9403E2025030100001"),
-                                              ("GET", "/somewhere/else")])
+                                              ("GET", f"{API}/ports/"), ("GET", "/somewhere/else")])
 def test_unknown_path_or_method(client: SignedClient, method: str, path: str) -> None:
     assert_error(client.request(method, path), "E4040")
 

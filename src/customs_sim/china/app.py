@@ -175,7 +175,7 @@ def create_china_app(settings: ChinaSimSettings) -> Starlette:
         404: _unknown_endpoint,
         405: _unknown_endpoint,
     }
-    return Starlette(
+    app = Starlette(
         routes=routes,
         middleware=[
             Middleware(MaskErrorsMiddleware),
@@ -189,3 +189,6 @@ def create_china_app(settings: ChinaSimSettings) -> Starlette:
         exception_handlers=exception_handlers,
         lifespan=lifespan,
     )
+    # The contract has no redirects: "/ports/" is an unknown path (E4040), not a 307 to "/ports".
+    app.router.redirect_slashes = False
+    return app
