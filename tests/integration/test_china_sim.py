@@ -6,20 +6,28 @@ every answer is checked against the simulator's own OpenAPI document.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import time
 from collections.abc import Iterator
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import httpx
 import jsonschema
 import pytest
-from china_fixtures import APP_ID, APP_SECRET, SignedClient, many_trips, sample_trips
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
+from china_fixtures import (
+    APP_ID,
+    APP_SECRET,
+    SignedClient,
+    assert_error,
+    bj,
+    check_schema,
+    expected_manifest,
+    many_trips,
+    observed_manifest,
+    sample_trips,
+    when,
+)
 
 from customs_sim.china import ChinaSimSettings, ChinaStore, ChinaStoreWriter, create_china_app
 from customs_sim.model import Direction, EventKind, Side, Trip
@@ -27,7 +35,6 @@ from customs_sim.reference import CROSSINGS_BY_ID
 from customs_sim.serving import serve_in_thread
 
 API = "/gacc/api/v1"
-BEIJING = dt.timezone(dt.timedelta(hours=8))
 
 
 # ---------------------------------------------------------------- fixtures
@@ -73,103 +80,6 @@ def openapi(base_url: str) -> dict[str, Any]:
 def known(trips: list[Trip]) -> list[Trip]:
     """The trips China has a manifest of."""
     return [t for t in trips if Side.CN in t.seen_by and t.cn_batch_no and t.event(EventKind.CN_DECLARED)]
-
-
-def check_schema(openapi: dict[str, Any], path: str, method: str, envelope: Any) -> None:
-    """Validate against the 200 schema the document gives for ``method path`` (refs resolved in it)."""
-    pointer = "/".join(
-        part.replace("~", "~0").replace("/", "~1")
-        for part in ("paths", path, method, "responses", "200", "content", "application/json", "schema")
-    )
-    registry: Registry[Any] = Registry().with_resource(
-        "urn:gacc", Resource.from_contents(openapi, default_specification=DRAFT202012)
-    )
-    validator = jsonschema.Draft202012Validator({"$ref": f"urn:gacc#/{pointer}"}, registry=registry)
-    validator.validate(envelope)
-
-
-def assert_error(envelope: Any, code: str, parameter: str | None = None) -> None:
-    assert envelope["code"] == code, envelope
-    assert envelope["data"] is None
-    assert envelope["requestId"]
-    if parameter is not None:
-        assert envelope["message"].endswith(f": {parameter}")
-
-
-# ---------------------------------------------------------------- the ground truth, written out
-
-
-def bj(at: dt.datetime | None) -> str | None:
-    return None if at is None else at.astimezone(BEIJING).strftime("%Y%m%d%H%M%S")
-
-
-def when(trip: Trip, kind: EventKind) -> dt.datetime | None:
-    event = trip.event(kind)
-    return None if event is None else event.at
-
-
-def expected_manifest(trip: Trip) -> dict[str, Any]:
-    export = trip.direction is Direction.CN_TO_KZ
-    kinds = {event.kind for event in trip.events}
-    if export:
-        status = "30" if EventKind.CN_EXITED in kinds else "10"
-    else:
-        status = "40" if EventKind.CN_RELEASED in kinds else "20" if EventKind.CN_ARRIVED in kinds else "10"
-    currency = {"CNY": "142", "USD": "502"}[trip.cn_currency]
-    chinese = trip.driver.country is Side.CN
-    return {
-        "batchNo": trip.cn_batch_no,
-        "commonManifestNo": trip.common_id,
-        "portCode": CROSSINGS_BY_ID[trip.crossing].cn.code,
-        "ieFlag": "E" if export else "I",
-        "status": status,
-        "declTime": bj(when(trip, EventKind.CN_DECLARED)),
-        "ieTime": bj(when(trip, EventKind.CN_EXITED if export else EventKind.CN_ARRIVED)),
-        "releaseTime": None if export else bj(when(trip, EventKind.CN_RELEASED)),
-        "plateNo": trip.cn_truck_plate_written,
-        "trailerPlateNo": None if trip.trailer is None else trip.cn_trailer_plate_written,
-        "driverName": trip.driver.name_native if chinese else trip.driver.name_latin,
-        "nameEn": trip.driver.name_latin,
-        "nationality": "CHN" if chinese else "KAZ",
-        "passportNo": trip.driver.id,
-        "carrier": trip.carrier.id,
-        "consignor": trip.shipper.id,
-        "consignee": trip.consignee.id,
-        "containers": list(trip.containers),
-        "seals": list(trip.seals),
-        "currCode": currency,
-        "totalPackNo": sum(i.packages for i in trip.items),
-        "totalGrossWt": Decimal(sum(i.cn_gross_kg for i in trip.items)),
-        "totalAmount": Decimal(sum(i.cn_value for i in trip.items)),
-        "goods": [
-            (i.seq, i.cn_code, i.description_zh, i.packages, i.package_kind, i.cn_gross_kg, i.net_kg,
-             i.cn_value, currency)
-            for i in trip.items
-        ],
-    }
-
-
-def observed_manifest(doc: dict[str, Any]) -> dict[str, Any]:
-    return {
-        **{k: doc[k] for k in ("batchNo", "commonManifestNo", "portCode", "ieFlag", "status", "declTime",
-                               "ieTime", "releaseTime", "containers", "seals", "currCode", "totalPackNo")},
-        "plateNo": doc["vehicle"]["plateNo"],
-        "trailerPlateNo": None if doc["trailer"] is None else doc["trailer"]["plateNo"],
-        "driverName": doc["driver"]["name"],
-        "nameEn": doc["driver"]["nameEn"],
-        "nationality": doc["driver"]["nationality"],
-        "passportNo": doc["driver"]["passportNo"],
-        "carrier": doc["carrier"]["code"],
-        "consignor": doc["consignor"]["code"],
-        "consignee": doc["consignee"]["code"],
-        "totalGrossWt": Decimal(doc["totalGrossWt"]),
-        "totalAmount": Decimal(doc["totalAmount"]),
-        "goods": [
-            (g["gNo"], g["codeTs"], g["gName"], g["packNo"], g["packType"], Decimal(g["grossWt"]),
-             Decimal(g["netWt"]), Decimal(g["declTotal"]), g["currCode"])
-            for g in doc["goods"]
-        ],
-    }
 
 
 # ---------------------------------------------------------------- resources
