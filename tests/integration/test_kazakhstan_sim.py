@@ -360,6 +360,7 @@ def test_a_year_of_rates_is_allowed(client: httpx.Client) -> None:
         ("/api/v1/control-results/55201011-280224-K000001-1", "Результат контроля не найден"),
         ("/api/v1/no-such-resource", "Ресурс не найден"),
         ("/no/such/path", "Ресурс не найден"),
+        ("/api/v1/checkpoints/", "Ресурс не найден"),  # no redirect for a trailing slash
     ],
 )
 def test_unknown_records_and_paths_are_404(client: httpx.Client, path: str, message: str) -> None:

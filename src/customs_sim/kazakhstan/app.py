@@ -260,7 +260,7 @@ def create_kazakhstan_app(settings: KazakhstanSimSettings) -> Starlette:
         Route("/schema/kgd.xsd", schema),
         *(Route(API_PREFIX + path, endpoint) for path, endpoint in api),
     ]
-    return Starlette(
+    app = Starlette(
         routes=routes,
         middleware=[Middleware(BearerAuth, issuer=issuer)],
         lifespan=lifespan,
@@ -270,3 +270,6 @@ def create_kazakhstan_app(settings: KazakhstanSimSettings) -> Starlette:
             Exception: _on_unexpected,
         },
     )
+    # A trailing slash is an unknown path (404), not a redirect a client would have to follow.
+    app.router.redirect_slashes = False
+    return app
