@@ -156,7 +156,7 @@ def test_batch_get_answers_known_and_unknown_keys(
         (b'{"batchNos": [' + b",".join([b'"k"'] * 51) + b"]}", "E1002", None),
         (b'{"batchNos": "9403E2025030100001"}', "E1001", "batchNos"),
         (b'{"batchNos": [1, 2]}', "E1001", "batchNos"),
-        (b'{"keys": ["a"]}', "E1001", "batchNos"),
+        (b'{"keys": ["a"]}', "E1001", "batchNos"),  # manifests: "batchNos|commonManifestNos"
         (b'["9403E2025030100001"]', "E1001", "body"),
         (b'{"batchNos": [', "E1001", "body"),
         (b"", "E1001", "body"),
@@ -172,8 +172,43 @@ def test_batch_queries_reject_bad_bodies(
     parameter: str | None,
 ) -> None:
     envelope = client.request("POST", f"{API}/{resource}/batch-query", body=body)
+    if parameter == "batchNos" and resource == "road-manifests" and b"batchNos" not in body:
+        parameter = "batchNos|commonManifestNos"
     assert_error(envelope, code, parameter)
     check_schema(openapi, f"{API}/{resource}/batch-query", "post", envelope)
+
+
+def test_batch_get_by_common_manifest_number(
+    client: SignedClient, openapi: dict[str, Any], known: list[Trip]
+) -> None:
+    joint = [t for t in known if t.common_id][:3]
+    keys = [t.common_id or "" for t in joint] + ["CKM-NOWHERE-20250301-00001"]
+    envelope = client.post(f"{API}/road-manifests/batch-query", {"commonManifestNos": keys})
+    check_schema(openapi, f"{API}/road-manifests/batch-query", "post", envelope)
+    assert sorted(d["batchNo"] for d in envelope["data"]["list"]) == sorted(t.cn_batch_no or "" for t in joint)
+    assert envelope["data"]["notFound"] == ["CKM-NOWHERE-20250301-00001"]
+    phase0 = next(t for t in known if t.common_id is None)  # no common number: not findable by one
+    assert phase0.cn_batch_no not in {d["batchNo"] for d in envelope["data"]["list"]}
+
+
+@pytest.mark.parametrize(
+    ("resource", "payload", "parameter"),
+    [
+        ("road-manifests", {"batchNos": ["a"], "commonManifestNos": ["b"]}, "batchNos|commonManifestNos"),
+        ("road-manifests", {"commonManifestNos": "CKM-1"}, "commonManifestNos"),
+        ("inspections", {"commonManifestNos": ["CKM-1"]}, "batchNos"),
+    ],
+    ids=["both-keys", "not-a-list", "inspections-take-batch-numbers-only"],
+)
+def test_batch_query_takes_exactly_one_kind_of_key(
+    client: SignedClient, resource: str, payload: dict[str, Any], parameter: str
+) -> None:
+    assert_error(client.post(f"{API}/{resource}/batch-query", payload), "E1001", parameter)
+
+
+def test_batch_by_common_number_is_limited_to_50(client: SignedClient) -> None:
+    keys = [f"CKM-X-{i}" for i in range(51)]
+    assert_error(client.post(f"{API}/road-manifests/batch-query", {"commonManifestNos": keys}), "E1002")
 
 
 def test_inspections_are_chinas_only(
@@ -277,6 +312,22 @@ def test_plate_filter_finds_full_width_and_kazakh_plates(client: SignedClient) -
     assert client.get(f"{API}/road-manifests", plateNo="新F10002")["data"]["total"] == 1
     kazakh = client.get(f"{API}/road-manifests", plateNo="103ABC19")["data"]["list"]
     assert [r["vehicle"]["plateNo"] for r in kazakh] == ["103 ABC 19"]
+
+
+def test_repeated_plates_find_records_of_any_of_them(client: SignedClient) -> None:
+    envelope = client.request(
+        "GET", f"{API}/road-manifests",
+        [("plateNo", "新F·10001"), ("plateNo", "103 ABC 19"), ("plateNo", "新F10001"), ("plateNo", "X0")],
+    )
+    # declTime order: the export was declared at 10:00, the import at 10:37
+    assert [r["batchNo"] for r in envelope["data"]["list"]] == ["9403E2025030100001", "9402I2025030100003"]
+    assert envelope["data"]["total"] == 2
+
+
+def test_more_than_50_plates_is_too_many(client: SignedClient) -> None:
+    plates = [("plateNo", f"新F{10000 + i}") for i in range(51)]
+    assert_error(client.request("GET", f"{API}/road-manifests", plates), "E1002")
+    assert client.request("GET", f"{API}/road-manifests", plates[:50])["code"] == "0000"
 
 
 def test_common_manifest_filter(client: SignedClient, known: list[Trip]) -> None:

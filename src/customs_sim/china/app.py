@@ -86,7 +86,7 @@ async def list_manifests(request: Request) -> Response:
         ie_flag=params.ie_flag(query_params),
         since=params.cn_time_param(query_params, "startTime"),
         until=params.cn_time_param(query_params, "endTime"),
-        plate_key=params.plate_param(query_params),
+        plate_keys=params.plate_params(query_params),
         common_no=params.text_param(query_params, "commonManifestNo"),
     )
     paging = params.paging(query_params)
@@ -101,8 +101,11 @@ async def get_manifest(request: Request) -> Response:
 
 
 async def batch_manifests(request: Request) -> Response:
-    keys = params.batch_nos(await request.body())
-    return _batch_response(*_store(request).manifests_by_batch(keys))
+    batch = params.batch_keys(await request.body(), ("batchNos", "commonManifestNos"))
+    store = _store(request)
+    if batch.kind == "commonManifestNos":
+        return _batch_response(*store.manifests_by_common_no(batch.keys))
+    return _batch_response(*store.manifests_by_batch(batch.keys))
 
 
 async def list_inspections(request: Request) -> Response:
@@ -125,8 +128,8 @@ async def get_inspection(request: Request) -> Response:
 
 
 async def batch_inspections(request: Request) -> Response:
-    keys = params.batch_nos(await request.body())
-    return _batch_response(*_store(request).inspections_by_batch(keys))
+    batch = params.batch_keys(await request.body())
+    return _batch_response(*_store(request).inspections_by_batch(batch.keys))
 
 
 async def _api_error(request: Request, exc: Exception) -> Response:

@@ -40,6 +40,12 @@ def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
 
 _STRING = {"type": "string"}
 _TEXT = {"type": "string", "minLength": 1}
+_KEYS = {
+    "type": "array",
+    "minItems": 1,
+    "maxItems": 50,
+    "items": {"type": "string", "minLength": 1, "maxLength": 64},
+}
 _ALPHA2 = {"type": "string", "enum": ["CN", "KZ"], "description": "ISO 3166 alpha-2"}
 
 _SCHEMAS: dict[str, Any] = {
@@ -175,8 +181,13 @@ _SCHEMAS: dict[str, Any] = {
     ),
     "ManifestBatch": _obj(
         {
-            "list": {"type": "array", "maxItems": 50, "items": _ref("Manifest"), "description": "any order"},
-            "notFound": {"type": "array", "maxItems": 50, "items": _STRING},
+            "list": {"type": "array", "items": _ref("Manifest"), "description": "any order"},
+            "notFound": {
+                "type": "array",
+                "maxItems": 50,
+                "items": _STRING,
+                "description": "the unknown keys, of the kind asked (batch or common manifest numbers)",
+            },
         }
     ),
     "InspectionBatch": _obj(
@@ -191,16 +202,14 @@ _SCHEMAS: dict[str, Any] = {
             },
         }
     ),
-    "BatchQuery": _obj(
-        {
-            "batchNos": {
-                "type": "array",
-                "minItems": 1,
-                "maxItems": 50,
-                "items": {"type": "string", "minLength": 1, "maxLength": 64},
-            }
-        }
-    ),
+    "BatchQuery": _obj({"batchNos": _KEYS}),
+    "ManifestBatchQuery": {
+        "description": "exactly one of batchNos or commonManifestNos (else E1001); 1–50 keys (else E1002)",
+        "oneOf": [
+            _ref("BatchQuery"),
+            _obj({"commonManifestNos": {**_KEYS, "description": "joint-supervision common manifest numbers"}}),
+        ],
+    },
     "ErrorEnvelope": _obj(
         {
             "code": {"type": "string", "enum": sorted(code for code in MESSAGES if code != "0000")},
@@ -238,7 +247,16 @@ _PARAMETERS: dict[str, Any] = {
     "ieFlag": _query("ieFlag", {"type": "string", "enum": ["I", "E"]}, "direction"),
     "startTime": _query("startTime", _ref("CnTime"), "window start, inclusive"),
     "endTime": _query("endTime", _ref("CnTime"), "window end, exclusive"),
-    "plateNo": _query("plateNo", _TEXT, "matched after removing ·, spaces and full-width forms"),
+    "plateNo": {
+        **_query(
+            "plateNo",
+            {"type": "array", "items": _TEXT, "minItems": 1, "maxItems": 50},
+            "matched after removing ·, spaces and full-width forms; repeatable (up to 50 plates, "
+            "else E1002): records of any of them",
+        ),
+        "style": "form",
+        "explode": True,
+    },
     "commonManifestNo": _query("commonManifestNo", _TEXT, "common manifest id (phase ≥ 1 crossings)"),
     "batchNo": _query("batchNo", _TEXT, "the inspected batch"),
     "pageNum": _query("pageNum", {"type": "integer", "minimum": 1, "default": 1}, "1-based page"),
@@ -285,12 +303,12 @@ def _op(operation_id: str, summary: str, data_schema: str, parameters: list[str]
     }
 
 
-def _batch_op(operation_id: str, summary: str, data_schema: str) -> dict[str, Any]:
+def _batch_op(operation_id: str, summary: str, data_schema: str, body_schema: str) -> dict[str, Any]:
     operation = _op(operation_id, summary, data_schema, [])
     operation["requestBody"] = {
         "required": True,
-        "content": {"application/json": {"schema": _ref("BatchQuery")}},
-        "description": "1–50 batch numbers, else E1002; a malformed body is E1001",
+        "content": {"application/json": {"schema": _ref(body_schema)}},
+        "description": "1–50 keys, else E1002; a malformed body is E1001",
     }
     return operation
 
@@ -312,7 +330,12 @@ _PATHS: dict[str, Any] = {
         "get": _op("getRoadManifest", "One road manifest, or E2003", "Manifest", ["batchNoPath"])
     },
     f"{_API}/road-manifests/batch-query": {
-        "post": _batch_op("batchGetRoadManifests", "Up to 50 road manifests by batch number", "ManifestBatch")
+        "post": _batch_op(
+            "batchGetRoadManifests",
+            "Up to 50 road manifests by batch number, or by common manifest number",
+            "ManifestBatch",
+            "ManifestBatchQuery",
+        )
     },
     f"{_API}/inspections": {
         "get": _op(
@@ -326,7 +349,9 @@ _PATHS: dict[str, Any] = {
         "get": _op("getInspection", "One inspection record, or E2004", "Inspection", ["inspectionNoPath"])
     },
     f"{_API}/inspections/batch-query": {
-        "post": _batch_op("batchGetInspections", "Every inspection of up to 50 batches", "InspectionBatch")
+        "post": _batch_op(
+            "batchGetInspections", "Every inspection of up to 50 batches", "InspectionBatch", "BatchQuery"
+        )
     },
     "/openapi.json": {
         "get": {

@@ -18,12 +18,13 @@ from customs_sim.china.render import parse_cn_time, plate_key
 __all__ = [
     "BATCH_LIMIT",
     "MAX_PAGE_SIZE",
+    "BatchKeys",
     "Paging",
-    "batch_nos",
+    "batch_keys",
     "cn_time_param",
     "ie_flag",
     "paging",
-    "plate_param",
+    "plate_params",
     "port_code",
     "text_param",
 ]
@@ -71,14 +72,15 @@ def cn_time_param(params: QueryParams, name: str) -> int | None:
         raise ApiError("E1001", name) from exc
 
 
-def plate_param(params: QueryParams) -> str | None:
-    value = text_param(params, "plateNo")
-    if value is None:
-        return None
-    key = plate_key(value)
-    if not key:
+def plate_params(params: QueryParams) -> tuple[str, ...]:
+    """The plate keys of ``plateNo``, which may be repeated (up to 50 plates, else E1002)."""
+    values = params.getlist("plateNo")
+    if len(values) > BATCH_LIMIT:
+        raise ApiError("E1002")
+    keys = [plate_key(value) for value in values]
+    if not all(keys):  # empty, or nothing but dots and spaces
         raise ApiError("E1001", "plateNo")
-    return key
+    return tuple(dict.fromkeys(keys))
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,19 +109,31 @@ def paging(params: QueryParams) -> Paging:
     )
 
 
-def batch_nos(body: bytes) -> list[str]:
-    """The keys of a batch-query body ``{"batchNos": [...]}``: 1–50 non-empty strings."""
+@dataclass(frozen=True, slots=True)
+class BatchKeys:
+    """The keys of a batch query: batch numbers, or common manifest numbers (manifests only)."""
+
+    kind: str  # "batchNos" or "commonManifestNos"
+    keys: list[str]
+
+
+def batch_keys(body: bytes, kinds: tuple[str, ...] = ("batchNos",)) -> BatchKeys:
+    """Parse ``{"<kind>": [...]}`` with exactly one of ``kinds``: 1–50 non-empty strings."""
     try:
         payload = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise ApiError("E1001", "body") from exc
     if not isinstance(payload, dict):
         raise ApiError("E1001", "body")
-    keys = payload.get("batchNos")
+    present = [kind for kind in kinds if kind in payload]
+    if len(present) != 1:
+        raise ApiError("E1001", "|".join(kinds))
+    kind = present[0]
+    keys = payload[kind]
     if not isinstance(keys, list) or not all(
         isinstance(key, str) and 0 < len(key) <= _MAX_KEY_LENGTH for key in keys
     ):
-        raise ApiError("E1001", "batchNos")
+        raise ApiError("E1001", kind)
     if not 1 <= len(keys) <= BATCH_LIMIT:
         raise ApiError("E1002")
-    return keys
+    return BatchKeys(kind, keys)

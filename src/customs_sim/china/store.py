@@ -38,8 +38,8 @@ CREATE TABLE ports (port_code TEXT PRIMARY KEY, ordinal INTEGER NOT NULL, doc BL
 """
 
 # Created after the bulk insert: one sort per index is far cheaper than maintaining them per row.
-# Lists filter on (port?, direction?) and order by (time, number); plate and common manifest
-# number are selective enough on their own.
+# Lists filter on (port?, direction?) and order by (time, number); plates and common manifest
+# numbers are selective enough on their own (and are looked up in batches of up to 50).
 _INDEXES = """
 CREATE UNIQUE INDEX manifests_pk ON manifests (batch_no);
 CREATE UNIQUE INDEX inspections_pk ON inspections (inspection_no);
@@ -48,7 +48,7 @@ CREATE INDEX manifests_by_port ON manifests (port_code, decl_time, batch_no);
 CREATE INDEX manifests_by_port_flag ON manifests (port_code, ie_flag, decl_time, batch_no);
 CREATE INDEX manifests_by_flag ON manifests (ie_flag, decl_time, batch_no);
 CREATE INDEX manifests_by_plate ON manifests (plate_key, decl_time, batch_no);
-CREATE INDEX manifests_by_common_no ON manifests (common_no) WHERE common_no IS NOT NULL;
+CREATE INDEX manifests_by_common_no ON manifests (common_no);
 CREATE INDEX inspections_by_time ON inspections (start_time, inspection_no);
 CREATE INDEX inspections_by_port ON inspections (port_code, start_time, inspection_no);
 CREATE INDEX inspections_by_batch ON inspections (batch_no, start_time, inspection_no);
@@ -138,7 +138,7 @@ class ManifestQuery:
     ie_flag: str | None = None
     since: int | None = None  # inclusive
     until: int | None = None  # exclusive
-    plate_key: str | None = None
+    plate_keys: tuple[str, ...] = ()  # any of these plates; empty: no plate filter
     common_no: str | None = None
 
 
@@ -162,10 +162,18 @@ def _marks(n: int) -> str:
     return ",".join("?" * n)
 
 
-def _where(equal: Sequence[tuple[str, object]], time_col: str, since: int | None, until: int | None
-           ) -> tuple[str, list[object]]:
+def _where(
+    equal: Sequence[tuple[str, object]],
+    time_col: str,
+    since: int | None,
+    until: int | None,
+    any_of: tuple[str, Sequence[str]] | None = None,
+) -> tuple[str, list[object]]:
     clauses: list[str] = []
     args: list[object] = []
+    if any_of is not None and any_of[1]:
+        clauses.append(f"{any_of[0]} IN ({_marks(len(any_of[1]))})")
+        args.extend(any_of[1])
     for column, value in equal:
         if value is not None:
             clauses.append(f"{column} = ?")
@@ -217,6 +225,17 @@ class ChinaStore:
         found = dict(rows)
         return [found[n] for n in wanted if n in found], [n for n in wanted if n not in found]
 
+    def manifests_by_common_no(self, common_nos: Sequence[str]) -> tuple[list[bytes], list[str]]:
+        """Every manifest carrying one of the common manifest numbers, and the numbers none carries."""
+        wanted = list(dict.fromkeys(common_nos))
+        rows = self._conn.execute(
+            f"SELECT common_no, doc FROM manifests WHERE common_no IN ({_marks(len(wanted))})"  # noqa: S608
+            " ORDER BY decl_time, batch_no",
+            wanted,
+        ).fetchall()
+        carried = {common_no for common_no, _ in rows}
+        return [doc for _, doc in rows], [n for n in wanted if n not in carried]
+
     def inspections_by_batch(self, batch_nos: Sequence[str]) -> tuple[list[bytes], list[str]]:
         """Every inspection of the known batches (list order), and the unknown batch numbers."""
         wanted = list(dict.fromkeys(batch_nos))
@@ -257,12 +276,12 @@ class ChinaStore:
             (
                 ("port_code", query.port_code),
                 ("ie_flag", query.ie_flag),
-                ("plate_key", query.plate_key),
                 ("common_no", query.common_no),
             ),
             "decl_time",
             query.since,
             query.until,
+            ("plate_key", query.plate_keys),
         )
         return self._page("manifests", "decl_time", "batch_no", clause, args, offset, limit)
 
