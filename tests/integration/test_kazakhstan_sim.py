@@ -169,13 +169,14 @@ def test_pi_list_is_ordered_by_registration_then_number(client: httpx.Client) ->
         ({"plate": "123abc19"}, {3, 5}),
         ({"plate": " 123 ABC 19 "}, {3, 5}),
         ({"plate": "XINF12345"}, {1}),
+        ({"plate": ["xinf12345", "123 ABC 19"]}, {1, 3, 5}),  # repeatable
         ({"commonManifestId": "CKM-DULATA-20240302-00003"}, {3}),
         ({"checkpoint": "55301051"}, set()),
         ({"checkpoint": "", "direction": ""}, {1, 2, 3, 4, 5}),  # a template's blanks mean "any"
     ],
 )
-def test_pi_list_filters(client: httpx.Client, params: dict[str, str], expected: set[int]) -> None:
-    answer = client.get(PI, params=params)
+def test_pi_list_filters(client: httpx.Client, params: dict[str, object], expected: set[int]) -> None:
+    answer = client.get(PI, params=params)  # type: ignore[arg-type]
     assert answer.status_code == 200, answer.text
     numbers = {int(n[-7:]) for n in _pi_numbers(answer.content) if n}
     assert numbers == expected
@@ -214,6 +215,16 @@ def test_pi_batch_keeps_request_order_and_lists_unknown_numbers(client: httpx.Cl
         assert_pi_matches(element, _trip(text(element, "PINumber") or ""), fake_rate)
 
 
+def test_pi_batch_by_common_manifest_id(client: httpx.Client) -> None:
+    ids = ["CKM-DULATA-20240302-00003", "CKM-NOWHERE-1", "CKM-KHORGOS-20240228-00001"]
+    answer = client.get(f"{PI}/batch", params={"commonManifestId": ids})
+    assert answer.status_code == 200
+    root = parse(answer.content)
+    assert texts(root, "PreliminaryInformation/CommonManifestId") == [ids[0], ids[2]]
+    assert texts(root, "NotFound/CommonManifestId") == [ids[1]]
+    assert root.find(f"{KZ_NS}NotFound/{KZ_NS}PINumber") is None
+
+
 def test_pi_batch_of_fifty(client: httpx.Client) -> None:
     numbers = [t.kz_pi_number for t in KZ_TRIPS] + [f"55201011-010124-{n:07d}" for n in range(45)]
     answer = client.get(f"{PI}/batch", params={"number": numbers})
@@ -233,15 +244,11 @@ def test_pi_batch_of_fifty(client: httpx.Client) -> None:
         ({"checkpoint": "55201021"}, []),
     ],
 )
-def test_arrival_list_filters(
-    client: httpx.Client, params: dict[str, object], expected: list[str] | None
-) -> None:
+def test_arrival_list_filters(client: httpx.Client, params: dict[str, object], expected: list[str] | None) -> None:
     answer = client.get("/api/v1/arrival-notifications", params=params)  # type: ignore[arg-type]
     assert answer.status_code == 200
     got = texts(parse(answer.content), "ArrivalNotification/NotificationNumber")
-    assert got == (
-        expected if expected is not None else ["55201011-280224-A000001", "55201011-280224-A000002"]
-    )
+    assert got == (expected if expected is not None else ["55201011-280224-A000001", "55201011-280224-A000002"])
 
 
 def test_control_list_window_and_checkpoint(client: httpx.Client) -> None:
@@ -260,9 +267,7 @@ def test_control_batch_lists_unknown_pi_numbers_only(client: httpx.Client) -> No
     # PI 4 is known but was never inspected: no controls, and not "not found" either.
     answer = client.get(
         "/api/v1/control-results/batch",
-        params={
-            "piNumber": ["55201021-010324-0000004", "55201011-280224-0000002", "55201011-280224-7777777"]
-        },
+        params={"piNumber": ["55201021-010324-0000004", "55201011-280224-0000002", "55201011-280224-7777777"]},
     )
     root = parse(answer.content)
     assert len(root.findall(f"{KZ_NS}ControlResult")) == 2
@@ -324,6 +329,9 @@ def _assert_error(answer: httpx.Response, status: int, code: str, message: str |
         (PI, {"plates": "XINF12345"}, "plates"),  # unknown parameters are typos, not wildcards
         (f"{PI}/batch", {}, "number"),
         (f"{PI}/batch", {"number": [f"n{i}" for i in range(51)]}, "number"),
+        (f"{PI}/batch", {"number": "x", "commonManifestId": "y"}, "commonManifestId"),  # one kind per call
+        (f"{PI}/batch", {"commonManifestId": [f"c{i}" for i in range(51)]}, "commonManifestId"),
+        (PI, {"plate": [f"{i:03d}ABC19" for i in range(51)]}, "plate"),
         ("/api/v1/arrival-notifications", {"plate": "X"}, "plate"),
         ("/api/v1/control-results", {"direction": "IM"}, "direction"),
         ("/api/v1/control-results/batch", {}, "piNumber"),
@@ -346,9 +354,7 @@ def test_bad_parameters_are_400_naming_the_parameter(
 
 
 def test_a_year_of_rates_is_allowed(client: httpx.Client) -> None:
-    answer = client.get(
-        "/api/v1/exchange-rates", params={"from": "2023-03-04", "to": "2024-03-03"}
-    )  # 366 days
+    answer = client.get("/api/v1/exchange-rates", params={"from": "2023-03-04", "to": "2024-03-03"})  # 366 days
     assert answer.status_code == 200
 
 

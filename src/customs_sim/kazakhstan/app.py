@@ -33,6 +33,7 @@ __all__ = ["API_PREFIX", "create_kazakhstan_app"]
 
 API_PREFIX = "/api/v1"
 BATCH_MAX = 50
+PLATES_MAX = 50
 PAGE_MAX = 500
 RATES_RANGE_MAX_DAYS = 366
 _DIRECTIONS = frozenset({"IM", "EK"})
@@ -73,19 +74,21 @@ def _page(request: Request, resource: str, root: str, allowed: frozenset[str]) -
     query = QueryReader(request.query_params, allowed)
     checkpoint = _checkpoint(query, store)
     since, until = query.window()
-    direction = plate = common_id = None
+    direction = common_id = None
     pi_numbers: tuple[str, ...] = ()
+    plates: tuple[str, ...] = ()
     if resource == "pi":
         direction = query.choice("direction", _DIRECTIONS)
-        raw_plate = query.text("plate")
-        plate = None if raw_plate is None else plate_key(raw_plate)
+        plates = tuple(dict.fromkeys(plate_key(p) for p in query.values("plate")))
+        if len(plates) > PLATES_MAX:
+            raise ApiError.invalid("plate")
         common_id = query.text("commonManifestId")
     elif resource == "arrivals":
         pi_numbers = tuple(dict.fromkeys(query.values("piNumber")))
         if len(pi_numbers) > PAGE_MAX:
             raise ApiError.invalid("piNumber")
     offset, limit = _paging(query)
-    filters = RecordQuery(checkpoint, direction, since, until, plate, common_id, pi_numbers)
+    filters = RecordQuery(checkpoint, direction, since, until, plates, common_id, pi_numbers)
     page = store.page(resource, filters, offset, limit)
     return xml_response(list_document(root, page.docs), headers={"X-Total-Count": str(page.total)})
 
@@ -100,8 +103,15 @@ async def pi_list(request: Request) -> Response:
 
 
 async def pi_batch(request: Request) -> Response:
-    numbers = QueryReader(request.query_params, frozenset({"number"})).keys("number", BATCH_MAX)
-    found, missing = _store(request).pi_batch(numbers)
+    """By PI ``number`` or by ``commonManifestId``, 1–50 of one kind (never both in one call)."""
+    query = QueryReader(request.query_params, frozenset({"number", "commonManifestId"}))
+    store = _store(request)
+    if query.values("commonManifestId"):
+        if query.values("number"):
+            raise ApiError.invalid("commonManifestId")
+        found, missing = store.pi_by_common_ids(query.keys("commonManifestId", BATCH_MAX))
+        return xml_response(list_document("PreliminaryInformationList", found, "CommonManifestId", missing))
+    found, missing = store.pi_batch(query.keys("number", BATCH_MAX))
     return xml_response(list_document("PreliminaryInformationList", found, "PINumber", missing))
 
 
@@ -190,9 +200,7 @@ class BearerAuth:
                     BearerCheck.INVALID_TOKEN: "Недействительный токен доступа",
                     BearerCheck.TOKEN_EXPIRED: "Срок действия токена доступа истек",
                 }[verdict]
-                error = ApiError(
-                    401, verdict.value, message, {"WWW-Authenticate": 'Bearer error="invalid_token"'}
-                )
+                error = ApiError(401, verdict.value, message, {"WWW-Authenticate": 'Bearer error="invalid_token"'})
                 await error_response(error)(scope, receive, send)
                 return
         await self.app(scope, receive, send)

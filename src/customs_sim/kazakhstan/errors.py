@@ -16,9 +16,7 @@ XML_MEDIA_TYPE = "application/xml; charset=utf-8"
 class ApiError(Exception):
     """An expected failure, answered as ``<Error>``; raised by handlers, rendered in one place."""
 
-    def __init__(
-        self, status: int, code: str, message: str, headers: Mapping[str, str] | None = None
-    ) -> None:
+    def __init__(self, status: int, code: str, message: str, headers: Mapping[str, str] | None = None) -> None:
         super().__init__(f"{status} {code}: {message}")
         self.status = status
         self.code = code

@@ -169,6 +169,4 @@ async def token_endpoint(request: Request, issuer: TokenIssuer) -> Response:
     if not issuer.authenticate(client_id, secret):
         return _error(401, "invalid_client", "client authentication failed", basic=basic is not None)
     token = issuer.issue(client_id)
-    return _json(
-        200, {"access_token": token, "token_type": "Bearer", "expires_in": math.ceil(issuer.lifetime_s)}
-    )
+    return _json(200, {"access_token": token, "token_type": "Bearer", "expires_in": math.ceil(issuer.lifetime_s)})

@@ -119,9 +119,7 @@ def _suffix(zone: dt.timezone) -> str:
 # The two offsets the posts used, built once: format_local() runs several times per trip at build time.
 _BEFORE_SWITCH = KZ_OFFSET_SWITCH - dt.timedelta(microseconds=1)
 _ZONES = {
-    instant: (zone, _suffix(zone))
-    for instant in (_BEFORE_SWITCH, KZ_OFFSET_SWITCH)
-    for zone in (kz_tz(instant),)
+    instant: (zone, _suffix(zone)) for instant in (_BEFORE_SWITCH, KZ_OFFSET_SWITCH) for zone in (kz_tz(instant),)
 }
 
 
@@ -337,9 +335,7 @@ def render_trip(trip: Trip, rate_of: RateLookup) -> TripRecords | None:
     for ordinal, inspection in enumerate(ours, start=1):
         number = control_number(pi_number, ordinal)
         doc = _control_doc(number, trip, inspection)
-        controls.append(
-            ControlRecord(number, pi_number, checkpoint, _epoch(inspection.started_at), doc.encode())
-        )
+        controls.append(ControlRecord(number, pi_number, checkpoint, _epoch(inspection.started_at), doc.encode()))
     return TripRecords(pi, arrival, tuple(controls))
 
 

@@ -49,7 +49,7 @@ CREATE INDEX pi_by_time ON pi (registered_at, pi_number);
 CREATE INDEX pi_by_checkpoint ON pi (checkpoint, registered_at, pi_number);
 CREATE INDEX pi_by_checkpoint_direction ON pi (checkpoint, direction, registered_at, pi_number);
 CREATE INDEX pi_by_direction ON pi (direction, registered_at, pi_number);
-CREATE INDEX pi_by_plate ON pi (plate_key);
+CREATE INDEX pi_by_plate ON pi (plate_key, registered_at, pi_number);
 CREATE INDEX pi_by_common_id ON pi (common_id) WHERE common_id IS NOT NULL;
 CREATE INDEX arrivals_by_time ON arrivals (arrived_at, notification_number);
 CREATE INDEX arrivals_by_checkpoint ON arrivals (checkpoint, arrived_at, notification_number);
@@ -164,7 +164,7 @@ class RecordQuery:
     direction: str | None = None
     since: int | None = None
     until: int | None = None
-    plate_key: str | None = None
+    plate_keys: tuple[str, ...] = ()
     common_id: str | None = None
     pi_numbers: tuple[str, ...] = ()
 
@@ -228,6 +228,19 @@ class KazakhstanStore:
         found = dict(rows)
         return [found[n] for n in wanted if n in found], [n for n in wanted if n not in found]
 
+    def pi_by_common_ids(self, common_ids: Sequence[str]) -> tuple[list[bytes], list[str]]:
+        """Records carrying those common manifest ids (in the order asked), and the unknown ids."""
+        wanted = list(dict.fromkeys(common_ids))
+        rows = self._conn.execute(
+            f"SELECT common_id, doc FROM pi WHERE common_id IN ({_marks(len(wanted))})"  # noqa: S608
+            " ORDER BY registered_at, pi_number",
+            wanted,
+        ).fetchall()
+        by_id: dict[str, list[bytes]] = {}
+        for common_id, doc in rows:
+            by_id.setdefault(common_id, []).append(doc)
+        return [doc for c in wanted for doc in by_id.get(c, ())], [c for c in wanted if c not in by_id]
+
     def controls_of(self, pi_numbers: Sequence[str]) -> tuple[list[bytes], list[str]]:
         """Every control of the known PI numbers (list order), and the PI numbers that are unknown."""
         wanted = list(dict.fromkeys(pi_numbers))
@@ -256,7 +269,6 @@ class KazakhstanStore:
         for column, value in (
             ("checkpoint", query.checkpoint),
             ("direction", query.direction),
-            ("plate_key", query.plate_key),
             ("common_id", query.common_id),
         ):
             if value is not None:
@@ -268,6 +280,9 @@ class KazakhstanStore:
         if query.until is not None:
             where.append(f"{time_col} < ?")
             args.append(query.until)
+        if query.plate_keys:
+            where.append(f"plate_key IN ({_marks(len(query.plate_keys))})")
+            args.extend(query.plate_keys)
         if query.pi_numbers:
             where.append(f"pi_number IN ({_marks(len(query.pi_numbers))})")
             args.extend(query.pi_numbers)
