@@ -156,7 +156,7 @@ def test_batch_get_answers_known_and_unknown_keys(
         (b'{"batchNos": [' + b",".join([b'"k"'] * 51) + b"]}", "E1002", None),
         (b'{"batchNos": "9403E2025030100001"}', "E1001", "batchNos"),
         (b'{"batchNos": [1, 2]}', "E1001", "batchNos"),
-        (b'{"keys": ["a"]}', "E1001", "batchNos"),  # manifests: "batchNos|commonManifestNos"
+        (b'{"keys": ["a"]}', "E1001", "batchNos"),  # reported as "batchNos|commonManifestNos"
         (b'["9403E2025030100001"]', "E1001", "body"),
         (b'{"batchNos": [', "E1001", "body"),
         (b"", "E1001", "body"),
@@ -172,7 +172,7 @@ def test_batch_queries_reject_bad_bodies(
     parameter: str | None,
 ) -> None:
     envelope = client.request("POST", f"{API}/{resource}/batch-query", body=body)
-    if parameter == "batchNos" and resource == "road-manifests" and b"batchNos" not in body:
+    if parameter == "batchNos" and b"batchNos" not in body:
         parameter = "batchNos|commonManifestNos"
     assert_error(envelope, code, parameter)
     check_schema(openapi, f"{API}/{resource}/batch-query", "post", envelope)
@@ -196,9 +196,10 @@ def test_batch_get_by_common_manifest_number(
     [
         ("road-manifests", {"batchNos": ["a"], "commonManifestNos": ["b"]}, "batchNos|commonManifestNos"),
         ("road-manifests", {"commonManifestNos": "CKM-1"}, "commonManifestNos"),
-        ("inspections", {"commonManifestNos": ["CKM-1"]}, "batchNos"),
+        ("inspections", {"batchNos": ["a"], "commonManifestNos": ["b"]}, "batchNos|commonManifestNos"),
+        ("inspections", {"commonManifestNos": [""]}, "commonManifestNos"),
     ],
-    ids=["both-keys", "not-a-list", "inspections-take-batch-numbers-only"],
+    ids=["both-keys", "not-a-list", "inspections-both-keys", "inspections-empty-key"],
 )
 def test_batch_query_takes_exactly_one_kind_of_key(
     client: SignedClient, resource: str, payload: dict[str, Any], parameter: str
@@ -222,7 +223,8 @@ def test_inspections_are_chinas_only(
     record = client.get(f"{API}/inspections/{ours[0].id}")
     check_schema(openapi, f"{API}/inspections/{{inspectionNo}}", "get", record)
     assert record["data"] == {
-        "inspectionNo": ours[0].id, "batchNo": with_inspections.cn_batch_no, "inspType": "1",
+        "inspectionNo": ours[0].id, "batchNo": with_inspections.cn_batch_no,
+        "commonManifestNo": with_inspections.common_id, "inspType": "1",
         "inspTypeName": "H986机检", "startTime": bj(ours[0].started_at), "endTime": bj(ours[0].finished_at),
         "result": "1", "resultName": "正常", "customsCode": ours[0].office, "remark": ours[0].note,
     }
@@ -239,6 +241,23 @@ def test_inspection_batch_query(client: SignedClient, openapi: dict[str, Any], k
     assert data["notFound"] == ["9999E2099010100001"]  # a known batch without inspections is found
     assert [(r["inspType"], r["result"]) for r in data["list"]] == [("1", "2"), ("2", "2"), ("3", "1")]
     assert {r["batchNo"] for r in data["list"]} == {three_kinds.cn_batch_no}
+    assert {r["commonManifestNo"] for r in data["list"]} == {None}  # Alashankou is a phase-0 crossing
+
+
+def test_inspection_batch_by_common_manifest_number(
+    client: SignedClient, openapi: dict[str, Any], known: list[Trip]
+) -> None:
+    inspected = [t for t in known if t.common_id and any(i.side is Side.CN for i in t.inspections)][:3]
+    uninspected = next(t for t in known if t.common_id and not t.inspections)
+    keys = [t.common_id or "" for t in [*inspected, uninspected]] + ["CKM-NOWHERE-20250301-00001"]
+    envelope = client.post(f"{API}/inspections/batch-query", {"commonManifestNos": keys})
+    check_schema(openapi, f"{API}/inspections/batch-query", "post", envelope)
+    expected = sorted((bj(i.started_at), i.id, t.cn_batch_no, t.common_id)
+                      for t in inspected for i in t.inspections if i.side is Side.CN)
+    got = [(r["startTime"], r["inspectionNo"], r["batchNo"], r["commonManifestNo"])
+           for r in envelope["data"]["list"]]
+    assert got == expected
+    assert envelope["data"]["notFound"] == ["CKM-NOWHERE-20250301-00001"]
 
 
 # ---------------------------------------------------------------- list filters and paging

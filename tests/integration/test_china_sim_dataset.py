@@ -155,6 +155,7 @@ def test_every_chinese_inspection_is_served_once(
         for record in envelope["data"]["list"]:
             batch_no, inspection = expected[record["inspectionNo"]]
             assert record["batchNo"] == batch_no
+            assert record["commonManifestNo"] == known[batch_no].common_id
             assert (record["startTime"], record["endTime"]) == (bj(inspection.started_at),
                                                                 bj(inspection.finished_at))
             assert record["customsCode"] == inspection.office

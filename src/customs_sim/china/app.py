@@ -128,8 +128,11 @@ async def get_inspection(request: Request) -> Response:
 
 
 async def batch_inspections(request: Request) -> Response:
-    batch = params.batch_keys(await request.body())
-    return _batch_response(*_store(request).inspections_by_batch(batch.keys))
+    batch = params.batch_keys(await request.body(), ("batchNos", "commonManifestNos"))
+    store = _store(request)
+    if batch.kind == "commonManifestNos":
+        return _batch_response(*store.inspections_by_common_no(batch.keys))
+    return _batch_response(*store.inspections_by_batch(batch.keys))
 
 
 async def _api_error(request: Request, exc: Exception) -> Response:

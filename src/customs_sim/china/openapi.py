@@ -151,6 +151,7 @@ _SCHEMAS: dict[str, Any] = {
         {
             "inspectionNo": _TEXT,
             "batchNo": _TEXT,
+            "commonManifestNo": _nullable({**_TEXT, "description": "null at phase-0 crossings"}),
             "inspType": {"type": "string", "enum": ["1", "2", "3"]},
             "inspTypeName": {"type": "string", "enum": ["H986机检", "人工查验", "开箱查验"]},
             "startTime": _ref("CnTime"),
@@ -198,15 +199,17 @@ _SCHEMAS: dict[str, Any] = {
                 "description": "every inspection of the known batches (a batch may have none)",
             },
             "notFound": {
-                "type": "array", "maxItems": 50, "items": _STRING, "description": "unknown batchNos"
+                "type": "array",
+                "maxItems": 50,
+                "items": _STRING,
+                "description": "the unknown keys, of the kind asked (batch or common manifest numbers)",
             },
         }
     ),
-    "BatchQuery": _obj({"batchNos": _KEYS}),
-    "ManifestBatchQuery": {
+    "BatchQuery": {
         "description": "exactly one of batchNos or commonManifestNos (else E1001); 1–50 keys (else E1002)",
         "oneOf": [
-            _ref("BatchQuery"),
+            _obj({"batchNos": _KEYS}),
             _obj({"commonManifestNos": {**_KEYS, "description": "joint-supervision common manifest numbers"}}),
         ],
     },
@@ -303,11 +306,11 @@ def _op(operation_id: str, summary: str, data_schema: str, parameters: list[str]
     }
 
 
-def _batch_op(operation_id: str, summary: str, data_schema: str, body_schema: str) -> dict[str, Any]:
+def _batch_op(operation_id: str, summary: str, data_schema: str) -> dict[str, Any]:
     operation = _op(operation_id, summary, data_schema, [])
     operation["requestBody"] = {
         "required": True,
-        "content": {"application/json": {"schema": _ref(body_schema)}},
+        "content": {"application/json": {"schema": _ref("BatchQuery")}},
         "description": "1–50 keys, else E1002; a malformed body is E1001",
     }
     return operation
@@ -334,7 +337,6 @@ _PATHS: dict[str, Any] = {
             "batchGetRoadManifests",
             "Up to 50 road manifests by batch number, or by common manifest number",
             "ManifestBatch",
-            "ManifestBatchQuery",
         )
     },
     f"{_API}/inspections": {
@@ -350,7 +352,9 @@ _PATHS: dict[str, Any] = {
     },
     f"{_API}/inspections/batch-query": {
         "post": _batch_op(
-            "batchGetInspections", "Every inspection of up to 50 batches", "InspectionBatch", "BatchQuery"
+            "batchGetInspections",
+            "Every inspection of up to 50 batches, or of the manifests carrying up to 50 common numbers",
+            "InspectionBatch",
         )
     },
     "/openapi.json": {

@@ -111,7 +111,7 @@ def paging(params: QueryParams) -> Paging:
 
 @dataclass(frozen=True, slots=True)
 class BatchKeys:
-    """The keys of a batch query: batch numbers, or common manifest numbers (manifests only)."""
+    """The keys of a batch query: batch numbers, or common manifest numbers."""
 
     kind: str  # "batchNos" or "commonManifestNos"
     keys: list[str]

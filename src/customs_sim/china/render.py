@@ -116,6 +116,7 @@ class InspectionRecord:
     batch_no: str
     port_code: str
     start_time: int  # UTC epoch seconds
+    common_no: str | None
     doc: bytes
 
 
@@ -148,7 +149,8 @@ def render_trip(trip: Trip) -> TripRecords | None:
             batch_no=trip.cn_batch_no,
             port_code=crossing.cn.code,
             start_time=int(inspection.started_at.timestamp()),
-            doc=orjson.dumps(inspection_doc(inspection, trip.cn_batch_no)),
+            common_no=trip.common_id,
+            doc=orjson.dumps(inspection_doc(inspection, trip.cn_batch_no, trip.common_id)),
         )
         for inspection in trip.inspections
         if inspection.side is Side.CN
@@ -240,13 +242,17 @@ def manifest_doc(trip: Trip, crossing: Crossing) -> dict[str, Any]:
     }
 
 
-def inspection_doc(inspection: Inspection, batch_no: str) -> dict[str, Any]:
-    """One Chinese inspection record exactly as ``GET /inspections/{inspectionNo}`` serves it."""
+def inspection_doc(inspection: Inspection, batch_no: str, common_no: str | None) -> dict[str, Any]:
+    """One Chinese inspection record exactly as ``GET /inspections/{inspectionNo}`` serves it.
+
+    ``common_no`` is the manifest's common manifest number (null at phase-0 crossings).
+    """
     insp_type, insp_type_name = _INSPECTION_TYPES[inspection.kind]
     result, result_name = _RESULTS[inspection.result]
     return {
         "inspectionNo": inspection.id,
         "batchNo": batch_no,
+        "commonManifestNo": common_no,
         "inspType": insp_type,
         "inspTypeName": insp_type_name,
         "startTime": cn_time(inspection.started_at),

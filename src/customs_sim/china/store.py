@@ -32,7 +32,7 @@ CREATE TABLE manifests (
 );
 CREATE TABLE inspections (
     inspection_no TEXT NOT NULL, batch_no TEXT NOT NULL, port_code TEXT NOT NULL,
-    start_time INTEGER NOT NULL, doc BLOB NOT NULL
+    start_time INTEGER NOT NULL, common_no TEXT, doc BLOB NOT NULL
 );
 CREATE TABLE ports (port_code TEXT PRIMARY KEY, ordinal INTEGER NOT NULL, doc BLOB NOT NULL);
 """
@@ -52,6 +52,7 @@ CREATE INDEX manifests_by_common_no ON manifests (common_no);
 CREATE INDEX inspections_by_time ON inspections (start_time, inspection_no);
 CREATE INDEX inspections_by_port ON inspections (port_code, start_time, inspection_no);
 CREATE INDEX inspections_by_batch ON inspections (batch_no, start_time, inspection_no);
+CREATE INDEX inspections_by_common_no ON inspections (common_no);
 ANALYZE;
 """
 
@@ -91,13 +92,15 @@ class ChinaStoreWriter:
             (m.batch_no, m.port_code, m.ie_flag, m.decl_time, m.plate_key, m.common_no, m.doc)
         )
         for i in records.inspections:
-            self._inspections.append((i.inspection_no, i.batch_no, i.port_code, i.start_time, i.doc))
+            self._inspections.append(
+                (i.inspection_no, i.batch_no, i.port_code, i.start_time, i.common_no, i.doc)
+            )
         if len(self._manifests) >= _CHUNK:
             self._flush()
 
     def _flush(self) -> None:
         self._conn.executemany("INSERT INTO manifests VALUES (?, ?, ?, ?, ?, ?, ?)", self._manifests)
-        self._conn.executemany("INSERT INTO inspections VALUES (?, ?, ?, ?, ?)", self._inspections)
+        self._conn.executemany("INSERT INTO inspections VALUES (?, ?, ?, ?, ?, ?)", self._inspections)
         self._manifests.clear()
         self._inspections.clear()
 
@@ -238,18 +241,26 @@ class ChinaStore:
 
     def inspections_by_batch(self, batch_nos: Sequence[str]) -> tuple[list[bytes], list[str]]:
         """Every inspection of the known batches (list order), and the unknown batch numbers."""
-        wanted = list(dict.fromkeys(batch_nos))
+        return self._inspections_of("batch_no", batch_nos)
+
+    def inspections_by_common_no(self, common_nos: Sequence[str]) -> tuple[list[bytes], list[str]]:
+        """Every inspection of the manifests carrying the common numbers, and the numbers none carries."""
+        return self._inspections_of("common_no", common_nos)
+
+    def _inspections_of(self, column: str, keys: Sequence[str]) -> tuple[list[bytes], list[str]]:
+        # A key is known when a manifest carries it, whether or not it had any inspection.
+        wanted = list(dict.fromkeys(keys))
         marks = _marks(len(wanted))
         known = {
             row[0]
             for row in self._conn.execute(
-                f"SELECT batch_no FROM manifests WHERE batch_no IN ({marks})", wanted  # noqa: S608
+                f"SELECT {column} FROM manifests WHERE {column} IN ({marks})", wanted  # noqa: S608
             )
         }
         docs = [
             row[0]
             for row in self._conn.execute(
-                f"SELECT doc FROM inspections WHERE batch_no IN ({marks})"  # noqa: S608
+                f"SELECT doc FROM inspections WHERE {column} IN ({marks})"  # noqa: S608
                 " ORDER BY start_time, inspection_no",
                 wanted,
             )
