@@ -1,0 +1,267 @@
+"""Build (or reuse) a dataset: the three SQLite databases of one :class:`DatasetParams`.
+
+One pass over :func:`~customs_sim.generator.trips_by_day` feeds three writers: the ground truth
+(``truth.sqlite``, written here), China's store and Kazakhstan's store (each renders its own view
+and ignores the trips its side did not see). Only one day's trips are in memory at a time.
+
+Caching. A dataset lives in ``<cache_dir>/<params.cache_key()>/``. It is built in a private
+sibling directory and renamed into place when complete, so a reader never sees a half-built
+dataset and two concurrent builders of the same key just race to an identical result.
+
+:class:`GroundTruth` reads ``truth.sqlite`` back as :class:`~customs_sim.model.Trip` objects for
+tests and the ``customs-sim truth`` command.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import random
+import shutil
+import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from types import TracebackType
+
+from customs_sim.china.store import ChinaStoreWriter
+from customs_sim.generator import GENERATOR_VERSION, DatasetParams, trips_by_day
+from customs_sim.kazakhstan.store import KazakhstanStoreWriter
+from customs_sim.model import Trip
+from customs_sim.rates import CURRENCIES, nbk_rate
+from customs_sim.truthjson import from_json, to_json
+
+__all__ = [
+    "CHINA_DB",
+    "KAZAKHSTAN_DB",
+    "TRUTH_DB",
+    "DatasetFiles",
+    "GroundTruth",
+    "TruthWriter",
+    "build_dataset",
+    "default_cache_dir",
+    "rate_rows",
+]
+
+CHINA_DB = "china.sqlite"
+KAZAKHSTAN_DB = "kazakhstan.sqlite"
+TRUTH_DB = "truth.sqlite"
+
+_TRUTH_SCHEMA = """
+CREATE TABLE trips (
+    trip_id TEXT PRIMARY KEY, day TEXT NOT NULL, crossing TEXT NOT NULL, direction TEXT NOT NULL,
+    cn_batch_no TEXT, kz_pi_number TEXT, common_id TEXT, doc TEXT NOT NULL
+);
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+_TRUTH_INDEXES = """
+CREATE INDEX trips_by_batch ON trips (cn_batch_no) WHERE cn_batch_no IS NOT NULL;
+CREATE INDEX trips_by_pi ON trips (kz_pi_number) WHERE kz_pi_number IS NOT NULL;
+CREATE INDEX trips_by_common ON trips (common_id) WHERE common_id IS NOT NULL;
+CREATE INDEX trips_by_day ON trips (day, crossing, direction);
+"""
+_CHUNK = 5_000
+
+
+def default_cache_dir() -> Path:
+    """``$CUSTOMS_SIM_CACHE``, else ``~/.cache/customs-sim``."""
+    configured = os.environ.get("CUSTOMS_SIM_CACHE")
+    return Path(configured) if configured else Path.home() / ".cache" / "customs-sim"
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetFiles:
+    china_db: Path
+    kazakhstan_db: Path
+    truth_db: Path
+    params: DatasetParams
+
+    @classmethod
+    def in_dir(cls, directory: Path, params: DatasetParams) -> DatasetFiles:
+        return cls(directory / CHINA_DB, directory / KAZAKHSTAN_DB, directory / TRUTH_DB, params)
+
+    def exist(self) -> bool:
+        return self.china_db.is_file() and self.kazakhstan_db.is_file() and self.truth_db.is_file()
+
+
+def rate_rows(params: DatasetParams) -> Iterator[tuple[dt.date, str, Decimal]]:
+    """National Bank rates from 31 days before ``start`` to the day after ``end``, every currency."""
+    day = params.start - dt.timedelta(days=31)
+    last = params.end + dt.timedelta(days=1)
+    while day <= last:
+        for currency in CURRENCIES:
+            yield day, currency, nbk_rate(day, currency)
+        day += dt.timedelta(days=1)
+
+
+class TruthWriter:
+    """Writes ``truth.sqlite``: one row per trip with its ids and its exact JSON (see truthjson)."""
+
+    def __init__(self, path: Path, params: DatasetParams) -> None:
+        self._conn = sqlite3.connect(path)
+        # The whole dataset directory is renamed into place only when complete: no journal needed.
+        self._conn.execute("PRAGMA journal_mode=OFF")
+        self._conn.execute("PRAGMA synchronous=OFF")
+        self._conn.executescript(_TRUTH_SCHEMA)
+        meta = {
+            "generator_version": GENERATOR_VERSION,
+            "seed": str(params.seed),
+            "start": params.start.isoformat(),
+            "end": params.end.isoformat(),
+            "trucks_per_day": str(params.trucks_per_day),
+            "as_of": params.cutoff.isoformat(),
+        }
+        self._conn.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
+        self._rows: list[tuple[str, ...] | tuple[str | None, ...]] = []
+
+    def add(self, trip: Trip) -> None:
+        self._rows.append(
+            (
+                trip.trip_id,
+                trip.day.isoformat(),
+                trip.crossing,
+                trip.direction.value,
+                trip.cn_batch_no,
+                trip.kz_pi_number,
+                trip.common_id,
+                to_json(trip).decode(),
+            )
+        )
+        if len(self._rows) >= _CHUNK:
+            self._flush()
+
+    def _flush(self) -> None:
+        self._conn.executemany("INSERT INTO trips VALUES (?, ?, ?, ?, ?, ?, ?, ?)", self._rows)
+        self._rows.clear()
+
+    def close(self) -> None:
+        self._flush()
+        self._conn.executescript(_TRUTH_INDEXES)
+        self._conn.commit()
+        self._conn.close()
+
+    def abort(self) -> None:
+        self._conn.close()
+
+
+def build_dataset(params: DatasetParams, cache_dir: Path | None = None, progress: bool = False) -> DatasetFiles:
+    """The dataset of ``params`` under ``cache_dir`` (default :func:`default_cache_dir`), built
+    first unless a complete one is already there."""
+    root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    final = root / params.cache_key()
+    files = DatasetFiles.in_dir(final, params)
+    if files.exist():
+        return files
+    root.mkdir(parents=True, exist_ok=True)
+    work = root / f"{final.name}.building-{os.getpid()}-{random.getrandbits(32):08x}"
+    work.mkdir()
+    try:
+        _write(params, DatasetFiles.in_dir(work, params), progress)
+        try:
+            os.rename(work, final)
+        except OSError:
+            # Someone else finished the same dataset first (or left a broken directory behind).
+            if not files.exist():
+                shutil.rmtree(final, ignore_errors=True)
+                os.rename(work, final)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return files
+
+
+def _write(params: DatasetParams, files: DatasetFiles, progress: bool) -> None:
+    truth = TruthWriter(files.truth_db, params)
+    china = ChinaStoreWriter(files.china_db)
+    kazakhstan = KazakhstanStoreWriter(files.kazakhstan_db)
+    bar = None
+    if progress:
+        from tqdm import tqdm  # only when asked: tests and servers never draw bars
+
+        total = (params.end - params.start).days + 1
+        bar = tqdm(total=total, unit="day", desc="customs-sim dataset")
+    try:
+        kazakhstan.add_rates(rate_rows(params))
+        for day, trips in trips_by_day(params):
+            for trip in trips:
+                truth.add(trip)
+                china.add(trip)
+                kazakhstan.add(trip)
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix_str(day.isoformat(), refresh=False)
+        truth.close()
+        china.close()
+        kazakhstan.close()
+    except BaseException:
+        truth.abort()
+        china.abort()
+        kazakhstan.abort()
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+class GroundTruth:
+    """Read-only access to a dataset's ground truth, as :class:`Trip` objects."""
+
+    def __init__(self, source: DatasetFiles | Path) -> None:
+        path = source.truth_db if isinstance(source, DatasetFiles) else Path(source)
+        if not path.is_file():
+            raise FileNotFoundError(path)
+        self._conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> GroundTruth:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def _one(self, column: str, value: str) -> Trip | None:
+        # ``column`` is one of our own column names, never user input.
+        row = self._conn.execute(f"SELECT doc FROM trips WHERE {column} = ?", (value,)).fetchone()  # noqa: S608
+        return None if row is None else from_json(row[0])
+
+    def trips(self) -> Iterator[Trip]:
+        """Every trip in generation order (day, crossing, trip id)."""
+        cursor = self._conn.execute("SELECT doc FROM trips ORDER BY rowid")
+        for (doc,) in cursor:
+            yield from_json(doc)
+
+    def get(self, trip_id: str) -> Trip | None:
+        return self._one("trip_id", trip_id)
+
+    def by_cn_batch_no(self, batch_no: str) -> Trip | None:
+        return self._one("cn_batch_no", batch_no)
+
+    def by_kz_pi_number(self, pi_number: str) -> Trip | None:
+        return self._one("kz_pi_number", pi_number)
+
+    def by_common_id(self, common_id: str) -> Trip | None:
+        return self._one("common_id", common_id)
+
+    def count(self) -> int:
+        return int(self._conn.execute("SELECT count(*) FROM trips").fetchone()[0])
+
+    def sample(self, n: int, seed: int = 0) -> list[Trip]:
+        """``n`` distinct trips drawn with ``Random(seed)`` (all of them when there are fewer)."""
+        total = self.count()
+        rowids = random.Random(seed).sample(range(1, total + 1), min(n, total))
+        return [self._by_rowid(rowid) for rowid in rowids]
+
+    def _by_rowid(self, rowid: int) -> Trip:
+        row = self._conn.execute("SELECT doc FROM trips WHERE rowid = ?", (rowid,)).fetchone()
+        return from_json(row[0])
+
+    def meta(self) -> dict[str, str]:
+        return dict(self._conn.execute("SELECT key, value FROM meta").fetchall())
+
+    def ids(self) -> Iterable[tuple[str, str | None, str | None, str | None]]:
+        """(trip_id, cn_batch_no, kz_pi_number, common_id) of every trip, cheaply (no JSON)."""
+        return self._conn.execute("SELECT trip_id, cn_batch_no, kz_pi_number, common_id FROM trips ORDER BY rowid")
