@@ -444,10 +444,13 @@ def draw_goods(rng: random.Random, direction: Direction) -> list[GoodsLine]:
         budget = remaining if left == 1 else remaining / left * (0.6 + 0.8 * rand())
         lo, hi = product.kg_per_package
         per_package = lo + (hi - lo) * rand()
-        packages = 1 if product.load == Load.BULK or product.hs6 in _SINGLE else max(1, int(budget / per_package))
         lo, hi = product.tare
+        tare = 1.0 + lo + (hi - lo) * rand()
+        # The budget is gross mass: packaging counts against the truck's payload too.
+        single = product.load == Load.BULK or product.hs6 in _SINGLE
+        packages = 1 if single else max(1, int(budget / (per_package * tare)))
         net = packages * per_package
-        gross = net * (1.0 + lo + (hi - lo) * rand())
+        gross = net * tare
         lo, hi = product.usd_per_kg
         price = lo + (hi - lo) * rand()
         if lines and gross > remaining:

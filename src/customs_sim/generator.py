@@ -235,9 +235,9 @@ class _DayBuilder:
         self.base = dt.datetime.combine(day, dt.time(), _UTC)
         self.as_of_s = (params.cutoff - self.base).total_seconds()
         self.switch_s = int((KZ_OFFSET_SWITCH - self.base).total_seconds())
-        kz_offset = (5 if self.base + dt.timedelta(hours=12) >= KZ_OFFSET_SWITCH else 6) * _HOUR
         self.cn_hours = _hours(crossing.cn, _CN_OFFSET)
-        self.kz_hours = _hours(crossing.kz, kz_offset)
+        self.kz_hours_before = _hours(crossing.kz, 6 * _HOUR)  # UTC+6 until 2024-02-29T18:00Z
+        self.kz_hours_after = _hours(crossing.kz, 5 * _HOUR)
         self.counters: dict[tuple[str, int], int] = {}
         self.home = pools.trucks_by_crossing[crossing.id]
         self.ymd = {k: f"{day + dt.timedelta(days=k):%Y%m%d}" for k in (-2, -1, 0, 1, 2)}
@@ -257,6 +257,21 @@ class _DayBuilder:
     def _lead(self, mean_hours: float, cap_hours: int) -> int:
         """How long before something a document was lodged: exponential, capped."""
         return min(int(-mean_hours * _HOUR * math.log(1.0 - self.rand())), cap_hours * _HOUR)
+
+    def _kz_fit(self, s: int) -> int:
+        """:func:`_fit` to the Kazakh post's hours in the offset of the instant it lands on."""
+        if s >= self.switch_s:
+            return _fit(s, self.kz_hours_after)
+        fitted = _fit(s, self.kz_hours_before)
+        return fitted if fitted < self.switch_s else _fit(fitted, self.kz_hours_after)
+
+    def _kz_opening_after(self, s: int) -> int:
+        """The Kazakh post's next opening after ``s`` (a post open 24 h is open at ``s``)."""
+        hours = self.kz_hours_after if s >= self.switch_s else self.kz_hours_before
+        if hours is None:
+            return s
+        day = (s - hours[0]) // _DAY
+        return hours[0] + (day + 1) * _DAY
 
     def _at(self, s: int) -> dt.datetime:
         return self.base + dt.timedelta(seconds=s)
@@ -385,12 +400,12 @@ class _DayBuilder:
             t = start - ri(2, 15) * _MIN
         cn_times.reverse()
         decl_s = t - _HOUR - self._lead(5, 22)
-        arrive_s = _fit(exit_s + ri(20, 90) * _MIN, self.kz_hours)
+        arrive_s = self._kz_fit(exit_s + ri(20, 90) * _MIN)
         pi_s = arrive_s - 2 * _HOUR - self._lead(6, 22)
         t = arrive_s + ri(5, 30) * _MIN
         kz_times = []
-        for kind, minutes in _kz_plan(self.rand, corridor, export=True):
-            start = _fit(t, self.kz_hours)
+        for kind, minutes in _kz_plan(self.rand, corridor, kz_export=False):
+            start = self._kz_fit(t)
             kz_times.append((kind, start, start + minutes * _MIN))
             t = start + minutes * _MIN + ri(3, 20) * _MIN
         if corridor == "GREEN":
@@ -399,7 +414,7 @@ class _DayBuilder:
             release_s = max(t, arrive_s + ri(30, 90) * _MIN)
         else:
             release_s = max(t, arrive_s + ri(3 * 60, 10 * 60) * _MIN)
-        release_s = _fit(release_s, self.kz_hours)
+        release_s = self._kz_fit(release_s)
         cn, kz = self.crossing.cn.code, self.crossing.kz.code
         events = [
             (decl_s, EventKind.CN_DECLARED, Side.CN, cn),
@@ -413,14 +428,13 @@ class _DayBuilder:
     def _import_plan(self, arrive_s: int, corridor: str) -> _Plan:
         """Kazakhstan -> China: KZ controls before the exit, CN checks after the arrival."""
         ri = self._ri
-        kz_plan = _kz_plan(self.rand, corridor, export=False)
+        kz_plan = _kz_plan(self.rand, corridor, kz_export=True)
         needed = sum(m for _, m in kz_plan) * _MIN + len(kz_plan) * 15 * _MIN
         exit_s = arrive_s - ri(20, 90) * _MIN
         first_kz = exit_s - needed - ri(10, 40) * _MIN
-        fitted = _fit(first_kz, self.kz_hours)
-        if fitted != first_kz:  # the Kazakh post was still closed: the truck waited for it
-            shift = fitted - first_kz
-            first_kz, exit_s, arrive_s = fitted, exit_s + shift, arrive_s + shift
+        if self._kz_fit(first_kz) != first_kz:  # the Kazakh post was still closed: the truck waited
+            shift = self._kz_opening_after(first_kz) + ri(0, 20) * _MIN - first_kz
+            first_kz, exit_s, arrive_s = first_kz + shift, exit_s + shift, arrive_s + shift
         t = first_kz
         kz_times = []
         for kind, minutes in kz_plan:
@@ -677,8 +691,9 @@ def _cn_checks(draw: Callable[[], float], *, export: bool) -> list[tuple[Inspect
     return checks
 
 
-def _kz_plan(draw: Callable[[], float], corridor: str, *, export: bool) -> list[tuple[InspectionKind, int]]:
-    """Kazakhstan's forms of control by corridor, with minutes each."""
+def _kz_plan(draw: Callable[[], float], corridor: str, *, kz_export: bool) -> list[tuple[InspectionKind, int]]:
+    """Kazakhstan's forms of control by corridor, with minutes each (an export examination is
+    shorter: the truck must still reach the Chinese post the same day)."""
     if corridor == "GREEN":
         return []
     if corridor == "YELLOW":
@@ -686,7 +701,7 @@ def _kz_plan(draw: Callable[[], float], corridor: str, *, export: bool) -> list[
         if draw() < 0.3:
             plan.append((InspectionKind.XRAY, 10 + int(draw() * 20)))
         return plan
-    exam = 60 + int(draw() * (120 if export else 240))
+    exam = 60 + int(draw() * (90 if kz_export else 240))
     plan = [(InspectionKind.XRAY, 10 + int(draw() * 25)), (InspectionKind.EXAMINATION, exam)]
     if draw() < 0.5:
         plan.append((InspectionKind.WEIGHING, 15 + int(draw() * 15)))
