@@ -74,7 +74,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SignedClient]:
 
 @pytest.fixture(scope="module")
 def openapi(client: SignedClient) -> dict[str, Any]:
-    document: dict[str, Any] = httpx.get(f"{client.http.base_url}openapi.json").json()
+    document: dict[str, Any] = httpx.get(str(client.http.base_url).rstrip("/") + "/openapi.json").json()
     return document
 
 
