@@ -37,6 +37,7 @@ __all__ = [
 
 CONFIG_ENV = "CUSTOMS_GATEWAY_CONFIG"
 DEFAULT_CONFIG_PATH = Path("config/gateway.toml")
+PACKAGED_CONFIG = "default_config.toml"
 
 
 class CrossingSettings(BaseModel):
@@ -114,16 +115,26 @@ class GatewaySettings(BaseSettings):
 
 
 
+def _default_config_path() -> Path:
+    """$CUSTOMS_GATEWAY_CONFIG, else ./config/gateway.toml, else the copy installed with the package
+    (a link to config/gateway.toml in the source tree), so the demo runs from any directory."""
+    if CONFIG_ENV in os.environ:
+        return Path(os.environ[CONFIG_ENV])
+    if DEFAULT_CONFIG_PATH.is_file():
+        return DEFAULT_CONFIG_PATH
+    return Path(__file__).with_name(PACKAGED_CONFIG)
+
+
 def load_settings(path: Path | None = None, **overrides: Any) -> GatewaySettings:
     """Settings from keyword overrides, then the environment, then the TOML file.
 
     The file is ``path``, else ``$CUSTOMS_GATEWAY_CONFIG``, else ``config/gateway.toml`` when it
-    exists. A missing explicit ``path`` is an error; a missing default file is not (then
-    everything must come from the environment).
+    exists, else the default configuration installed with the package. A missing explicit
+    ``path`` is an error.
     """
-    config_path = path or Path(os.environ.get(CONFIG_ENV, str(DEFAULT_CONFIG_PATH)))
     if path is not None and not path.is_file():
         raise FileNotFoundError(f"configuration file not found: {path}")
+    config_path = path or _default_config_path()
 
     class _Settings(GatewaySettings):
         @classmethod
