@@ -21,8 +21,8 @@ from enum import StrEnum
 __all__ = [
     "ArrivalNotice",
     "Authority",
-    "ChinaManifestRecord",
     "Checkpoint",
+    "ChinaManifestRecord",
     "Country",
     "Direction",
     "Driver",
@@ -177,6 +177,8 @@ class Inspection:
     # The other authority's inspection this one recognized instead of repeating it.
     recognized_inspection_id: str | None = None
     recognized_authority: Authority | None = None
+    # The trip's common manifest id, where the authority records it on the inspection (phase ≥ 1).
+    common_manifest_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,6 +42,7 @@ from customs_gateway.sources.china import (
     build_http_client,
 )
 from customs_sim.china import ChinaSimSettings, ChinaStoreWriter, create_china_app
+from customs_sim.china.signing import canonical_query as sim_canonical_query
 from customs_sim.china.signing import sign_headers
 from customs_sim.model import Company, EventKind, GoodsItem, InspectionResult, Side, Trip, TripEvent, Vehicle
 from customs_sim.model import Direction as ModelDirection
@@ -136,7 +137,7 @@ async def test_a_get_is_signed_as_the_simulator_verifies_it() -> None:
         post_code="9403",
         direction=Direction.KZ_TO_CN,
         start=dt.datetime(2025, 11, 28, 1, 0, tzinfo=dt.UTC),
-        plate="新F·12345 挂+&=",
+        plates=("新F·12345 挂+&=", "XINF12345"),
     )
 
     await mock.source.manifest_page(query, 1, 100)
@@ -148,12 +149,12 @@ async def test_a_get_is_signed_as_the_simulator_verifies_it() -> None:
         now_ms=int(NOW_S * 1000), nonce=request.headers["nonce"],
     )  # fmt: skip
     assert {name: request.headers[name] for name in expected} == expected
-    assert dict(pairs) == {
-        "portCode": "9403", "ieFlag": "I", "startTime": "20251128090000", "plateNo": "新F·12345 挂+&=",
-        "pageNum": "1", "pageSize": "100",
-    }  # fmt: skip
+    assert sorted(pairs) == sorted([
+        ("portCode", "9403"), ("ieFlag", "I"), ("startTime", "20251128090000"), ("plateNo", "新F·12345 挂+&="),
+        ("plateNo", "XINF12345"), ("pageNum", "1"), ("pageSize", "100"),
+    ])  # fmt: skip
     # The query goes on the wire in the canonical order and encoding, so both sides agree.
-    assert request.url.query.decode() == "&".join(sorted(request.url.query.decode().split("&")))
+    assert request.url.query.decode() == sim_canonical_query(pairs)
     assert "%20" in request.url.query.decode() and "+" not in request.url.query.decode()
 
 
@@ -476,6 +477,62 @@ async def test_an_inspection_of_a_batch_not_asked_is_a_contract_error() -> None:
         await mock.source.inspections(["B1"])
 
 
+async def test_manifests_by_common_number_are_keyed_by_that_number() -> None:
+    async def handler(request: httpx.Request) -> httpx.Response:
+        assert request.url.raw_path == b"/gacc/api/v1/road-manifests/batch-query"
+        keys = orjson.loads(request.content)["commonManifestNos"]
+        assert keys == ["CKM-A", "CKM-B"]
+        return envelope({"list": [{**manifest_wire("B1"), "commonManifestNo": "CKM-A"}], "notFound": ["CKM-B"]})
+
+    result = await Mock(handler).source.manifests_by_common_ids(["CKM-A", "CKM-B", "CKM-A"])
+
+    assert set(result) == {"CKM-A", "CKM-B"}
+    found = result["CKM-A"]
+    assert found is not None and found.batch_no == "B1" and result["CKM-B"] is None
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"list": [manifest_wire("B1")], "notFound": []},  # a manifest without the number asked for
+        {"list": [{**manifest_wire("B1"), "commonManifestNo": "CKM-Z"}], "notFound": ["CKM-A"]},
+        {"list": [], "notFound": []},  # CKM-A neither found nor notFound
+    ],
+)
+async def test_a_common_number_answer_must_account_for_the_asked_numbers(data: dict[str, Any]) -> None:
+    with pytest.raises(UpstreamContract):
+        await Mock(answering(envelope(data))).source.manifests_by_common_ids(["CKM-A"])
+
+
+async def test_inspections_by_common_number_carry_it_and_group_by_it() -> None:
+    def wire(number: str, common: str, start: str) -> dict[str, Any]:
+        return {**inspection_wire(number, "B1", start), "commonManifestNo": common}
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        assert orjson.loads(request.content) == {"commonManifestNos": ["CKM-A", "CKM-B", "CKM-C"]}
+        return envelope({
+            "list": [wire("CI2", "CKM-A", "20251128110000"), wire("CI1", "CKM-A", "20251128100000")],
+            "notFound": ["CKM-C"],
+        })  # fmt: skip
+
+    result = await Mock(handler).source.inspections_by_common_ids(["CKM-A", "CKM-B", "CKM-C"])
+
+    assert {key: [i.id for i in found] for key, found in result.items()} == {
+        "CKM-A": ["CI1", "CI2"], "CKM-B": [], "CKM-C": [],
+    }  # fmt: skip
+    assert all(i.common_manifest_id == "CKM-A" for i in result["CKM-A"])
+    stray = envelope({"list": [wire("CI9", "CKM-Z", "20251128100000")], "notFound": []})
+    with pytest.raises(UpstreamContract, match="CKM-Z"):
+        await Mock(answering(stray)).source.inspections_by_common_ids(["CKM-A"])
+
+
+async def test_more_than_fifty_plates_is_invalid_input_without_a_call() -> None:
+    mock = Mock(answering(envelope({"list": [], "total": 0})))
+    with pytest.raises(InvalidInput):
+        await mock.source.manifest_page(RecordQuery(plates=tuple(f"新F{n:05d}" for n in range(51))), 1, 10)
+    assert mock.requests == []
+
+
 # --- paging --------------------------------------------------------------------------------------
 
 
@@ -753,6 +810,20 @@ async def test_sim_inspections_by_batch(simulator: Simulator, http: httpx.AsyncC
     assert kinds == {InspectionKind.XRAY_SCAN, InspectionKind.MANUAL_INSPECTION, InspectionKind.OPENING}
 
 
+async def test_sim_by_common_number(simulator: Simulator, http: httpx.AsyncClient) -> None:
+    source = simulator.source(http)
+    commons = [str(trip.common_id) for trip in TRIPS[:60]]
+    manifests = await source.manifests_by_common_ids([*commons, "CKM-KHORGOS-20991231-00001"])
+    inspections = await source.inspections_by_common_ids(commons)
+
+    assert manifests["CKM-KHORGOS-20991231-00001"] is None
+    for trip in TRIPS[:60]:
+        record = manifests[str(trip.common_id)]
+        assert record is not None and record.batch_no == trip.cn_batch_no
+        assert [i.id for i in inspections[str(trip.common_id)]] == [i.id for i in trip.inspections]
+        assert all(i.common_manifest_id == trip.common_id for i in inspections[str(trip.common_id)])
+
+
 @pytest.mark.parametrize("size", [1, 7, 50, 100])
 async def test_sim_iteration_yields_every_record_once(
     simulator: Simulator, http: httpx.AsyncClient, size: int
@@ -779,8 +850,12 @@ async def test_sim_filters_reach_the_simulator(simulator: Simulator, http: httpx
     assert [record.batch_no for record in page.items] == expected[5:10]
     plate = TRIPS[0].cn_truck_plate_written
     assert plate is not None and "·" in plate
-    by_plate = await source.manifest_page(RecordQuery(plate=plate), 1, 100)
+    by_plate = await source.manifest_page(RecordQuery(plates=(plate,)), 1, 100)
     assert [record.batch_no for record in by_plate.items] == [TRIPS[0].cn_batch_no]
+    other = TRIPS[1].cn_truck_plate_written
+    assert other is not None
+    by_plates = await source.manifest_page(RecordQuery(plates=(plate, other, "新Z99999")), 1, 100)
+    assert {record.batch_no for record in by_plates.items} == {TRIPS[0].cn_batch_no, TRIPS[1].cn_batch_no}
     by_common = await source.manifest_page(RecordQuery(common_manifest_id=TRIPS[5].common_id), 1, 100)
     assert [record.batch_no for record in by_common.items] == [TRIPS[5].cn_batch_no]
 

@@ -12,7 +12,7 @@ import dataclasses
 import datetime as dt
 import socket
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ from customs_gateway.domain import (
     RecordStatus,
     RiskChannel,
 )
-from customs_gateway.errors import InvalidInput, UpstreamRejected, UpstreamUnavailable
+from customs_gateway.errors import InvalidInput, UpstreamContract, UpstreamRejected, UpstreamUnavailable
 from customs_gateway.sources.base import RecordQuery
 from customs_gateway.sources.kazakhstan import (
     KazakhstanClient,
@@ -253,8 +253,12 @@ async def test_paging_yields_every_record_exactly_once(wired: Wired, known_numbe
 async def test_queries_filter_upstream(wired: Wired) -> None:
     exports = [r async for r in wired.source.iter_records(RecordQuery(direction=Direction.KZ_TO_CN))]
     assert {r.pi_number for r in exports} == {"55101041-020324-0000003", "55201011-030324-0000005"}
-    by_plate = await wired.source.record_page(RecordQuery(plate="123 ABC 19"), 0, 100)
+    by_plate = await wired.source.record_page(RecordQuery(plates=("123 ABC 19",)), 0, 100)
     assert by_plate.total == 2
+    by_plates = await wired.source.record_page(RecordQuery(plates=("123 ABC 19", "123ABC19", "999ZZZ99")), 0, 100)
+    assert by_plates.total == 2
+    with pytest.raises(InvalidInput):
+        await wired.source.record_page(RecordQuery(plates=tuple(f"{n:03d}ABC19" for n in range(51))), 0, 100)
     window = RecordQuery(
         post_code="55201011",
         start=dt.datetime(2024, 3, 3, 0, 0, tzinfo=KZ5),
@@ -342,3 +346,78 @@ async def test_a_closed_port_is_unavailable() -> None:
             await w.source.checkpoints()
     finally:
         await w.http.aclose()
+
+
+async def test_records_by_common_id(wired: Wired, trips: list[Trip]) -> None:
+    commons = [t.common_id for t in trips if t.common_id and t.kz_pi_number][:60]
+    found = await wired.source.records_by_common_ids([*commons, "CKM-KHORGOS-20991231-00001"])
+    assert found["CKM-KHORGOS-20991231-00001"] is None
+    by_common = {t.common_id: t.kz_pi_number for t in trips}
+    for common in commons:
+        record = found[common]
+        assert record is not None and record.pi_number == by_common[common]
+    calls = wired.calls("/api/v1/preliminary-information/batch")
+    assert len(calls) == 2 and all(len(c.url.params.get_list("commonManifestId")) <= 50 for c in calls)
+
+
+async def test_exchange_rates_for_a_range_of_days_in_one_call(wired: Wired) -> None:
+    days = sorted(RATES)
+    by_day = await wired.source.exchange_rates_range(days[0], days[-1])
+    assert sorted(by_day) == days
+    for day in days:
+        assert by_day[day]["USD"].kzt_per_unit == RATES[day]["USD"] and by_day[day]["USD"].date == day
+    assert len(wired.calls("/api/v1/exchange-rates")) == 1
+    with pytest.raises(InvalidInput):
+        await wired.source.exchange_rates_range(days[1], days[0])
+
+
+def _mock_source(
+    handler: Callable[[httpx.Request], httpx.Response],
+) -> tuple[KazakhstanSourceImpl, list[httpx.Request]]:
+    sent: list[httpx.Request] = []
+
+    def api(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/auth/token":
+            return httpx.Response(200, json={"access_token": "t", "token_type": "Bearer", "expires_in": 900})
+        sent.append(request)
+        return handler(request)
+
+    settings = KazakhstanSourceSettings(base_url="http://kgd.test", client_id=CLIENT_ID, client_secret=SECRET)
+    http = create_http_client(settings, transport=httpx.MockTransport(api))
+    return KazakhstanSourceImpl(settings, KazakhstanClient(settings, http, TokenProvider(settings, http))), sent
+
+
+def _control_xml(number: str, common: str, start: str) -> str:
+    return (
+        f"<ControlResult><ControlNumber>{number}</ControlNumber><PINumber>55201011-280224-0000001</PINumber>"
+        f"<CommonManifestId>{common}</CommonManifestId><RiskCorridor>ЖЕЛТЫЙ</RiskCorridor>"
+        f"<ControlForm>ИДК</ControlForm><StartDateTime>{start}</StartDateTime>"
+        "<Result>НАРУШЕНИЙ НЕ ВЫЯВЛЕНО</Result><CustomsOfficeCode>55201011</CustomsOfficeCode></ControlResult>"
+    )
+
+
+async def test_controls_by_common_id_group_by_that_id() -> None:
+    ns = "urn:kz:kgd:astana1:sim:v1"
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        assert request.url.path == "/api/v1/control-results/batch"
+        assert request.url.params.get_list("commonManifestId") == ["CKM-A", "CKM-B"]
+        body = (
+            f'<ControlResultList xmlns="{ns}">'
+            + _control_xml("K2", "CKM-A", "2024-02-28T11:00:00+06:00")
+            + _control_xml("K1", "CKM-A", "2024-02-28T10:00:00+06:00")
+            + "<NotFound><CommonManifestId>CKM-B</CommonManifestId></NotFound></ControlResultList>"
+        )
+        return httpx.Response(200, content=body.encode(), headers={"Content-Type": "application/xml"})
+
+    source, sent = _mock_source(handler)
+    found = await source.controls_by_common_ids(["CKM-A", "CKM-B", "CKM-A"])
+    assert {key: [c.id for c in controls] for key, controls in found.items()} == {"CKM-A": ["K1", "K2"], "CKM-B": []}
+    assert len(sent) == 1
+
+    def stray(request: httpx.Request) -> httpx.Response:
+        body = f'<ControlResultList xmlns="{ns}">' + _control_xml("K9", "CKM-Z", "2024-02-28T10:00:00+06:00")
+        return httpx.Response(200, content=(body + "</ControlResultList>").encode())
+
+    with pytest.raises(UpstreamContract):
+        await _mock_source(stray)[0].controls_by_common_ids(["CKM-A"])

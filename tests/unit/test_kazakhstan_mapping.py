@@ -79,6 +79,7 @@ PI = """<PreliminaryInformation xmlns="urn:kz:kgd:astana1:sim:v1">
 CONTROL = """<ControlResult xmlns="urn:kz:kgd:astana1:sim:v1">
   <ControlNumber>55201011-281125-K001234-1</ControlNumber>
   <PINumber>55201011-281125-0001234</PINumber>
+  <CommonManifestId>CKM-KHORGOS-20251128-00123</CommonManifestId>
   <RiskCorridor>ЖЕЛТЫЙ</RiskCorridor>
   <ControlForm>ИДК</ControlForm>
   <StartDateTime>2024-02-29T23:20:00+06:00</StartDateTime>
@@ -281,6 +282,7 @@ def test_control_result_maps_every_field() -> None:
     assert control.note == "Снимок ИДК КНР признан"
     assert control.recognized_inspection_id == "CI9403202511280000123"
     assert control.recognized_authority is Authority.GACC
+    assert control.common_manifest_id == "CKM-KHORGOS-20251128-00123"
 
 
 @pytest.mark.parametrize(
@@ -305,9 +307,11 @@ def test_control_without_recognition_violation_and_optional_parts() -> None:
         "<RiskCorridor>ЖЕЛТЫЙ</RiskCorridor>",
         "<InspectorNote>Снимок ИДК КНР признан</InspectorNote>",
         "<EndDateTime>2024-03-01T00:35:00+05:00</EndDateTime>",
+        "<CommonManifestId>CKM-KHORGOS-20251128-00123</CommonManifestId>",
     ):
         text = edit(text, part, "")
     control = mapping.inspection(parse(text))
+    assert control.common_manifest_id is None
     assert control.outcome is InspectionOutcome.VIOLATION
     assert control.recognized_inspection_id is None
     assert control.recognized_authority is None

@@ -129,12 +129,12 @@ async def list_manifests(
     keys = plate_search_keys(query.plate) if query.plate else None
 
     def cn_queries() -> list[RecordQuery]:
-        spellings = keys[Authority.GACC.value] if keys else [None]
-        return [dataclasses.replace(base, post_code=c.china.code, plate=s) for c in crossings for s in spellings]
+        plates = tuple(dict.fromkeys(keys[Authority.GACC.value])) if keys else ()
+        return [dataclasses.replace(base, post_code=c.china.code, plates=plates) for c in crossings]
 
     def kz_queries() -> list[RecordQuery]:
-        spellings = keys[Authority.KGD.value] if keys else [None]
-        return [dataclasses.replace(base, post_code=c.kazakhstan.code, plate=s) for c in crossings for s in spellings]
+        plates = tuple(dict.fromkeys(keys[Authority.KGD.value])) if keys else ()
+        return [dataclasses.replace(base, post_code=c.kazakhstan.code, plates=plates) for c in crossings]
 
     async def cn_all(q: RecordQuery) -> list[ChinaManifestRecord]:
         return [r async for r in gw.china.iter_manifests(q)]
@@ -177,11 +177,11 @@ async def vehicle_trips(gw: Gateway, plate: PlateId, first: int) -> list[Trip]:
     keys = plate_search_keys(plate)
 
     async def cn(spelling: str) -> list[ChinaManifestRecord]:
-        page = await gw.china.manifest_page(RecordQuery(plate=spelling), 1, _HISTORY_PAGE)
+        page = await gw.china.manifest_page(RecordQuery(plates=(spelling,)), 1, _HISTORY_PAGE)
         return list(page.items)
 
     async def kz(spelling: str) -> list[KazakhstanPIRecord]:
-        page = await gw.kazakhstan.record_page(RecordQuery(plate=spelling), 0, _HISTORY_PAGE)
+        page = await gw.kazakhstan.record_page(RecordQuery(plates=(spelling,)), 0, _HISTORY_PAGE)
         return list(page.items)
 
     cn_result, kz_result = await asyncio.gather(

@@ -309,4 +309,4 @@ class Gateway:
             post = crossing.china.code if to_china else crossing.kazakhstan.code
         spellings = plate_search_keys(record.vehicle.plate)[Authority.GACC.value if to_china else Authority.KGD.value]
         base = RecordQuery(post_code=post, direction=record.direction, start=start, end=end + dt.timedelta(seconds=1))
-        return [dataclasses.replace(base, plate=spelling) for spelling in dict.fromkeys(spellings)]
+        return [dataclasses.replace(base, plates=tuple(dict.fromkeys(spellings)))]

@@ -16,8 +16,8 @@ from typing import Generic, Protocol, TypeVar
 
 from ..domain import (
     ArrivalNotice,
-    ChinaManifestRecord,
     Checkpoint,
+    ChinaManifestRecord,
     Direction,
     ExchangeRate,
     Inspection,
@@ -26,6 +26,7 @@ from ..domain import (
 
 __all__ = [
     "BATCH_LIMIT",
+    "PLATES_LIMIT",
     "ChinaSource",
     "KazakhstanSource",
     "Page",
@@ -33,6 +34,7 @@ __all__ = [
 ]
 
 BATCH_LIMIT = 50  # both authorities' batch endpoints take at most 50 keys
+PLATES_LIMIT = 50  # both list endpoints take at most 50 repeated plate filters per call
 
 T = TypeVar("T")
 
@@ -42,16 +44,16 @@ class RecordQuery:
     """A filter on manifest-like records, in the authority's own codes.
 
     ``post_code``: the authority's post code (China port code "9403", Kazakh checkpoint
-    "55201011"); ``plate``: already in the spelling that authority stores (the source does not
-    guess); the window applies to the declaration / registration time, start inclusive, end
-    exclusive.
+    "55201011"); ``plates``: records of any of these plates (at most :data:`PLATES_LIMIT`), each
+    already in the spelling that authority stores (the source does not guess); the window applies
+    to the declaration / registration time, start inclusive, end exclusive.
     """
 
     post_code: str | None = None
     direction: Direction | None = None
     start: dt.datetime | None = None
     end: dt.datetime | None = None
-    plate: str | None = None
+    plates: tuple[str, ...] = ()
     common_manifest_id: str | None = None
 
 
@@ -72,6 +74,14 @@ class ChinaSource(Protocol):
 
     async def inspections(self, batch_nos: Sequence[str]) -> dict[str, list[Inspection]]:
         """Every inspection of each batch (empty list for a known batch without any)."""
+        ...
+
+    async def manifests_by_common_ids(self, common_ids: Sequence[str]) -> dict[str, ChinaManifestRecord | None]:
+        """The manifest carrying each common manifest id (None when no manifest carries it)."""
+        ...
+
+    async def inspections_by_common_ids(self, common_ids: Sequence[str]) -> dict[str, list[Inspection]]:
+        """Every inspection of the manifest carrying each common id (``[]`` when none)."""
         ...
 
     async def manifest_page(self, query: RecordQuery, page: int, size: int) -> Page[ChinaManifestRecord]:
@@ -100,6 +110,14 @@ class KazakhstanSource(Protocol):
         """Every control of each PI record (empty list for a known record without any)."""
         ...
 
+    async def records_by_common_ids(self, common_ids: Sequence[str]) -> dict[str, KazakhstanPIRecord | None]:
+        """The PI record carrying each common manifest id (None when no record carries it)."""
+        ...
+
+    async def controls_by_common_ids(self, common_ids: Sequence[str]) -> dict[str, list[Inspection]]:
+        """Every control of the record carrying each common id (``[]`` when none)."""
+        ...
+
     async def arrivals(self, pi_numbers: Sequence[str]) -> dict[str, ArrivalNotice | None]: ...
 
     async def record_page(self, query: RecordQuery, offset: int, limit: int) -> Page[KazakhstanPIRecord]:
@@ -114,4 +132,8 @@ class KazakhstanSource(Protocol):
 
     async def exchange_rates(self, day: dt.date) -> dict[str, ExchangeRate]:
         """NBK rates of ``day`` by currency (KZT per unit)."""
+        ...
+
+    async def exchange_rates_range(self, start: dt.date, end: dt.date) -> dict[dt.date, dict[str, ExchangeRate]]:
+        """NBK rates of every day from ``start`` to ``end`` (both inclusive), in one call per 366 days."""
         ...

@@ -50,6 +50,7 @@ __all__ = [
     "API_ROOT",
     "ChinaClient",
     "NotFoundCode",
+    "QueryParams",
     "canonical_query",
     "encode_path",
     "sign_request",
@@ -87,12 +88,22 @@ class NotFoundCode(Exception):
         self.code = code
 
 
-def canonical_query(params: Mapping[str, str]) -> str:
-    """Sorted by name then value, RFC 3986-encoded: the form we both sign and send."""
-    pairs = sorted(
-        (quote(name, safe=_RFC3986_SAFE), quote(value, safe=_RFC3986_SAFE)) for name, value in params.items()
-    )
-    return "&".join(f"{name}={value}" for name, value in pairs)
+QueryParams = Mapping[str, str] | Sequence[tuple[str, str]]
+
+
+def _pairs(params: QueryParams) -> list[tuple[str, str]]:
+    return list(params.items()) if isinstance(params, Mapping) else list(params)
+
+
+def canonical_query(params: QueryParams) -> str:
+    """Sorted by name then value, then RFC 3986-encoded: the form we both sign and send.
+
+    A name may repeat (``plateNo``, up to 50 plates): pass a sequence of pairs then.
+    """
+    # Sorted as decoded text, then encoded: with a repeated name the two orders can differ
+    # (``%E6…`` sorts before ``X`` encoded, after it decoded), and the authority sorts decoded.
+    pairs = sorted(_pairs(params))
+    return "&".join(f"{quote(name, safe=_RFC3986_SAFE)}={quote(value, safe=_RFC3986_SAFE)}" for name, value in pairs)
 
 
 def encode_path(segments: Sequence[str]) -> str:
@@ -145,14 +156,14 @@ class ChinaClient:
         self._nonce = nonce
         self._prefix = httpx.URL(settings.base_url).raw_path.decode("ascii").rstrip("/")
 
-    async def get(self, path: Sequence[str], params: Mapping[str, str] | None = None) -> object:
+    async def get(self, path: Sequence[str], params: QueryParams | None = None) -> object:
         """GET ``/gacc/api/v1/<path…>`` with ``params``; each path item is one raw segment."""
         return await self._call("GET", path, params or {}, b"")
 
     async def post(self, path: Sequence[str], json_body: object) -> object:
         return await self._call("POST", path, {}, orjson.dumps(json_body))
 
-    async def _call(self, method: str, path: Sequence[str], params: Mapping[str, str], body: bytes) -> object:
+    async def _call(self, method: str, path: Sequence[str], params: QueryParams, body: bytes) -> object:
         api_path = encode_path(path)
         endpoint = f"{method} {api_path}"
         sent_path = self._prefix + api_path

@@ -204,6 +204,7 @@ def map_inspection(raw: object) -> Inspection:
         finished_at=wire.opt_parsed("endTime", parse_cn_time),
         office=wire.text("customsCode"),
         note=wire.opt_text("remark"),
+        common_manifest_id=wire.opt_text("commonManifestNo"),
     )
 
 

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from ...domain import Checkpoint, ChinaManifestRecord, Inspection
 from ...errors import InvalidInput
 from ...timeutil import format_cn_time
-from ..base import Page, RecordQuery
+from ..base import PLATES_LIMIT, Page, RecordQuery
 from .client import ChinaClient, NotFoundCode
 from .mapping import IE_FLAG_BY_DIRECTION, map_checkpoint, map_inspection, map_manifest
 from .payloads import BatchResult, contract_error, read_batch, read_list, read_page
@@ -27,6 +27,8 @@ T = TypeVar("T")
 _MANIFESTS = ("road-manifests",)
 _INSPECTIONS = ("inspections",)
 _BATCH_QUERY = "batch-query"
+_BY_BATCH_NO = "batchNos"
+_BY_COMMON = "commonManifestNos"
 
 
 class ChinaSourceImpl:
@@ -102,9 +104,53 @@ class ChinaSourceImpl:
             bucket.sort(key=lambda inspection: (inspection.started_at, inspection.id))
         return grouped
 
+    async def manifests_by_common_ids(self, common_ids: Sequence[str]) -> dict[str, ChinaManifestRecord | None]:
+        """The manifest of each common manifest number (the joint-supervision exchange); None
+        for a number no manifest carries. Same accounting rules as :meth:`manifests`."""
+        keys = _unique(common_ids)
+        results: dict[str, ChinaManifestRecord | None] = dict.fromkeys(common_ids)
+        for chunk in await _gather([self._common_manifest_chunk(chunk) for chunk in self._chunks(keys)]):
+            results.update(chunk)
+        return results
+
+    async def _common_manifest_chunk(self, keys: list[str]) -> dict[str, ChinaManifestRecord | None]:
+        what = "manifest batch-query by common number"
+        batch = await self._batch_query(_MANIFESTS, keys, what, _BY_COMMON)
+        found: dict[str, ChinaManifestRecord] = {}
+        for record in map(map_manifest, batch.items):
+            if record.common_manifest_id is None:
+                raise contract_error(what, f"manifest {record.batch_no[:64]} has no common number")
+            found[record.common_manifest_id] = record
+        _check_accounted(what, keys, set(found), batch.not_found)
+        return {key: found.get(key) for key in keys}
+
+    async def inspections_by_common_ids(self, common_ids: Sequence[str]) -> dict[str, list[Inspection]]:
+        """Inspections of the manifest of each common number, oldest first; ``[]`` for a number
+        without inspections or without a manifest."""
+        keys = _unique(common_ids)
+        results: dict[str, list[Inspection]] = {key: [] for key in common_ids}
+        for chunk in await _gather([self._common_inspection_chunk(chunk) for chunk in self._chunks(keys)]):
+            results.update(chunk)
+        return results
+
+    async def _common_inspection_chunk(self, keys: list[str]) -> dict[str, list[Inspection]]:
+        what = "inspection batch-query by common number"
+        batch = await self._batch_query(_INSPECTIONS, keys, what, _BY_COMMON)
+        grouped: dict[str, list[Inspection]] = {key: [] for key in keys}
+        for inspection in map(map_inspection, batch.items):
+            bucket = grouped.get(inspection.common_manifest_id or "")
+            if bucket is None or inspection.common_manifest_id in batch.not_found:
+                stray = (inspection.common_manifest_id or "(none)")[:64]
+                raise contract_error(what, f"unexpected common number {stray}")
+            bucket.append(inspection)
+        _check_accounted(what, keys, None, batch.not_found)
+        for bucket in grouped.values():
+            bucket.sort(key=lambda inspection: (inspection.started_at, inspection.id))
+        return grouped
+
     async def manifest_page(self, query: RecordQuery, page: int, size: int) -> Page[ChinaManifestRecord]:
         _check_page(page, size)
-        params = _manifest_params(query) | {"pageNum": str(page), "pageSize": str(size)}
+        params = [*_manifest_params(query), ("pageNum", str(page)), ("pageSize", str(size))]
         data = await self._client.get(_MANIFESTS, params)
         wire_page = read_page(data, "manifest page")
         return Page(items=tuple(map(map_manifest, wire_page.items)), total=wire_page.total)
@@ -136,8 +182,10 @@ class ChinaSourceImpl:
             key=lambda inspection: inspection.id,
         )
 
-    async def _batch_query(self, resource: tuple[str], keys: list[str], what: str) -> BatchResult:
-        data = await self._client.post((*resource, _BATCH_QUERY), {"batchNos": keys})
+    async def _batch_query(
+        self, resource: tuple[str], keys: list[str], what: str, by: str = _BY_BATCH_NO
+    ) -> BatchResult:
+        data = await self._client.post((*resource, _BATCH_QUERY), {by: keys})
         return read_batch(data, what)
 
     def _chunks(self, keys: list[str]) -> list[list[str]]:
@@ -204,17 +252,19 @@ def _window_params(start: dt.datetime | None, end: dt.datetime | None) -> dict[s
     return params
 
 
-def _manifest_params(query: RecordQuery) -> dict[str, str]:
-    """RecordQuery → the road-manifests filters; unset fields are not sent."""
-    params = _window_params(query.start, query.end)
+def _manifest_params(query: RecordQuery) -> list[tuple[str, str]]:
+    """RecordQuery → the road-manifests filters; unset fields are not sent, plates repeat."""
+    params = list(_window_params(query.start, query.end).items())
     if query.post_code:
-        params["portCode"] = query.post_code
+        params.append(("portCode", query.post_code))
     if query.direction is not None:
-        params["ieFlag"] = IE_FLAG_BY_DIRECTION[query.direction]
-    if query.plate:
-        params["plateNo"] = query.plate
+        params.append(("ieFlag", IE_FLAG_BY_DIRECTION[query.direction]))
+    plates = list(dict.fromkeys(plate for plate in query.plates if plate))
+    if len(plates) > PLATES_LIMIT:
+        raise InvalidInput(f"at most {PLATES_LIMIT} plates per query")
+    params.extend(("plateNo", plate) for plate in plates)
     if query.common_manifest_id:
-        params["commonManifestNo"] = query.common_manifest_id
+        params.append(("commonManifestNo", query.common_manifest_id))
     return params
 
 

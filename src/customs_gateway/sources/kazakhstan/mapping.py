@@ -8,6 +8,7 @@ by the tables below, so an unknown word from upstream is a contract error, never
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from ...codes import hs6
@@ -44,6 +45,7 @@ __all__ = [
     "arrival_notice",
     "checkpoint",
     "exchange_rates",
+    "exchange_rates_list",
     "inspection",
     "list_items",
     "not_found_keys",
@@ -238,6 +240,7 @@ def inspection(el: xml.Element, position: int | None = None) -> Inspection:
         note=r.opt_text("InspectorNote"),
         recognized_inspection_id=recognized_id,
         recognized_authority=recognized_by,
+        common_manifest_id=r.opt_text("CommonManifestId"),
     )
 
 
@@ -267,6 +270,16 @@ def exchange_rates(el: xml.Element) -> dict[str, ExchangeRate]:
         value = rate.amount("Value", _RATE_PLACES) / Decimal(quant)
         rates[currency] = ExchangeRate(currency=currency, kzt_per_unit=value, date=day, source=_NBK)
     return rates
+
+
+def exchange_rates_list(root: xml.Element) -> dict[dt.date, dict[str, ExchangeRate]]:
+    """``<ExchangeRatesList>`` → rates by day, then by currency."""
+    by_day: dict[dt.date, dict[str, ExchangeRate]] = {}
+    for el in list_items(root, "ExchangeRates"):
+        rates = exchange_rates(el)
+        day = Reader(el, "ExchangeRates").day("@date", el.get("date") or "")
+        by_day[day] = rates
+    return by_day
 
 
 def checkpoint(el: xml.Element, position: int | None = None) -> Checkpoint:

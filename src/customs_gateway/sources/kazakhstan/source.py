@@ -18,7 +18,7 @@ import httpx
 from ...domain import ArrivalNotice, Authority, Checkpoint, ExchangeRate, Inspection, KazakhstanPIRecord
 from ...errors import InvalidInput, UpstreamContract
 from ...timeutil import format_kz_time
-from ..base import KazakhstanSource, Page, RecordQuery
+from ..base import PLATES_LIMIT, KazakhstanSource, Page, RecordQuery
 from . import mapping, xml
 from .client import KazakhstanClient, NotFound, resource_path
 from .settings import KazakhstanSourceSettings
@@ -32,6 +32,7 @@ Params = list[tuple[str, str]]
 _PI = "/preliminary-information"
 _CONTROLS = "/control-results"
 _ARRIVALS = "/arrival-notifications"
+_RATES_RANGE_DAYS = 366  # the range call's maximum span (both ends inclusive)
 
 
 def _distinct(keys: Sequence[str]) -> list[str]:
@@ -104,6 +105,57 @@ class KazakhstanSourceImpl:
             )
         by_number.update(dict.fromkeys(missing - by_number.keys()))
         return by_number
+
+    async def records_by_common_ids(self, common_ids: Sequence[str]) -> dict[str, KazakhstanPIRecord | None]:
+        """The PI record of each common manifest id; None for an id no record carries."""
+        found = await self._batched(common_ids, self._common_records_chunk)
+        return {key: found.get(key) for key in common_ids}
+
+    async def _common_records_chunk(self, common_ids: list[str]) -> dict[str, KazakhstanPIRecord | None]:
+        endpoint = f"{_PI}/batch"
+        root, _ = await self._client.get(
+            endpoint, [("commonManifestId", c) for c in common_ids], roots=("PreliminaryInformationList",)
+        )
+        by_common: dict[str, KazakhstanPIRecord | None] = {}
+        for index, el in enumerate(mapping.list_items(root, "PreliminaryInformation"), start=1):
+            record = mapping.pi_record(el, index)
+            common_id = record.common_manifest_id
+            if common_id is None or common_id not in common_ids:
+                stray = f"batch answer has a record not asked for: {record.pi_number[:40]}"
+                raise UpstreamContract(Authority.KGD, stray, endpoint=endpoint)
+            by_common[common_id] = record
+        missing = mapping.not_found_keys(root, "CommonManifestId")
+        if unanswered := [c for c in common_ids if c not in by_common and c not in missing]:
+            raise UpstreamContract(
+                Authority.KGD,
+                f"batch answer neither returned nor listed as not found: {unanswered[:3]}",
+                endpoint=endpoint,
+            )
+        by_common.update(dict.fromkeys(missing - by_common.keys()))
+        return by_common
+
+    async def controls_by_common_ids(self, common_ids: Sequence[str]) -> dict[str, list[Inspection]]:
+        """Controls of the record of each common id, oldest first; ``[]`` when none (or no record)."""
+        grouped = await self._batched(common_ids, self._common_controls_chunk)
+        return {key: list(grouped.get(key, ())) for key in common_ids}
+
+    async def _common_controls_chunk(self, common_ids: list[str]) -> dict[str, list[Inspection]]:
+        endpoint = f"{_CONTROLS}/batch"
+        root, _ = await self._client.get(
+            endpoint, [("commonManifestId", c) for c in common_ids], roots=("ControlResultList",)
+        )
+        grouped: dict[str, list[Inspection]] = {c: [] for c in common_ids}
+        for index, el in enumerate(mapping.list_items(root, "ControlResult"), start=1):
+            control = mapping.inspection(el, index)
+            bucket = grouped.get(control.common_manifest_id or "")
+            if bucket is None:
+                raise UpstreamContract(
+                    Authority.KGD, f"batch answer has a control not asked for: {control.id[:40]}", endpoint=endpoint
+                )
+            bucket.append(control)
+        for bucket in grouped.values():
+            bucket.sort(key=lambda control: (control.started_at, control.id))
+        return grouped
 
     async def record(self, pi_number: str) -> KazakhstanPIRecord | None:
         # A blank id names nothing, and "batch" would reach the sibling batch route, not a record.
@@ -205,8 +257,10 @@ class KazakhstanSourceImpl:
         if query.direction is not None:
             params.append(("direction", mapping.WIRE_DIRECTIONS[query.direction]))
         _window(params, query.start, query.end)
-        if query.plate is not None:
-            params.append(("plate", query.plate))
+        plates = list(dict.fromkeys(plate for plate in query.plates if plate.strip()))
+        if len(plates) > PLATES_LIMIT:
+            raise InvalidInput(f"at most {PLATES_LIMIT} plates per query")
+        params.extend(("plate", plate) for plate in plates)
         if query.common_manifest_id is not None:
             params.append(("commonManifestId", query.common_manifest_id))
         return params
@@ -254,6 +308,26 @@ class KazakhstanSourceImpl:
             "/exchange-rates", [("date", day.isoformat())], roots=("ExchangeRates",)
         )
         return mapping.exchange_rates(root)
+
+    async def exchange_rates_range(self, start: dt.date, end: dt.date) -> dict[dt.date, dict[str, ExchangeRate]]:
+        if end < start:
+            raise InvalidInput("end must not be before start")
+        spans: list[tuple[dt.date, dt.date]] = []
+        first = start
+        while first <= end:
+            last = min(end, first + dt.timedelta(days=_RATES_RANGE_DAYS - 1))
+            spans.append((first, last))
+            first = last + dt.timedelta(days=1)
+        merged: dict[dt.date, dict[str, ExchangeRate]] = {}
+        for part in await asyncio.gather(*(self._rates_span(a, b) for a, b in spans)):
+            merged.update(part)
+        return merged
+
+    async def _rates_span(self, start: dt.date, end: dt.date) -> dict[dt.date, dict[str, ExchangeRate]]:
+        root, _ = await self._client.get(
+            "/exchange-rates", [("from", start.isoformat()), ("to", end.isoformat())], roots=("ExchangeRatesList",)
+        )
+        return {day: rates for day, rates in mapping.exchange_rates_list(root).items() if start <= day <= end}
 
 
 if TYPE_CHECKING:
