@@ -4,6 +4,13 @@ Stable ids are opaque to clients (base64url text, no padding) but decode to the 
 anchored on: a manifest id names the exporting side's record of the trip (or the only record a
 one-sided trip has), an inspection id names the inspection and the record it belongs to. Cursors
 name a position in a time-ordered list: (instant, authority, key).
+
+A manifest id (``m2``) carries only *immutable* facts of its anchor record — crossing, direction,
+the anchor's authority and key, its common manifest id, canonical plate and declaration instant —
+so it stays the same when the other side's record appears later, and it holds everything needed
+to ask both authorities for the whole trip in one concurrent round (by common id at phase ≥ 1, by
+plate and time window at phase 0) instead of first fetching the anchor. ``m1`` ids (anchor only)
+handed out earlier still resolve.
 """
 
 from __future__ import annotations
@@ -15,24 +22,26 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from .domain import Authority
+from .domain import Authority, Direction
 from .errors import InvalidInput
 
 __all__ = [
     "Cursor",
     "IdKind",
     "InspectionKey",
+    "ManifestKey",
     "RecordKey",
     "classify_manifest_id",
     "decode_cursor",
     "decode_inspection_id",
     "decode_manifest_id",
+    "decode_manifest_key",
     "encode_cursor",
     "encode_inspection_id",
     "encode_manifest_id",
 ]
 
-_MAX_ID_LENGTH = 200
+_MAX_ID_LENGTH = 300
 _BATCH_NO = re.compile(r"[0-9]{4}[IE][0-9]{13}")  # port + ieFlag + yyyyMMdd + 5-digit sequence
 _PI_NUMBER = re.compile(r"[0-9]{8}-[0-9]{6}-[0-9]{7}")  # office - ddmmyy - 7-digit sequence
 _COMMON_ID = re.compile(r"CKM-[A-Z]+-[0-9]{8}-[0-9]{3,7}")
@@ -51,6 +60,18 @@ class RecordKey:
 
     authority: Authority
     key: str
+
+
+@dataclass(frozen=True, slots=True)
+class ManifestKey:
+    """What a manifest id says about its trip: the anchor record and its immutable facts."""
+
+    anchor: RecordKey
+    crossing_id: str | None
+    direction: Direction
+    common_manifest_id: str | None
+    plate: str  # the anchor's canonical plate
+    declared_at: dt.datetime  # the anchor's declaration / registration instant, UTC
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,11 +115,48 @@ def _authority(text: str) -> Authority | None:
         return None
 
 
-def encode_manifest_id(anchor: RecordKey) -> str:
-    return _pack("m1", anchor.authority.value, anchor.key)
+_NONE = "-"  # an absent optional part (every packed part must be non-empty)
+
+
+def encode_manifest_id(key: ManifestKey) -> str:
+    return _pack(
+        "m2",
+        key.anchor.authority.value,
+        key.anchor.key,
+        key.crossing_id or _NONE,
+        key.direction.value,
+        key.common_manifest_id or _NONE,
+        key.plate or _NONE,
+        key.declared_at.astimezone(dt.UTC).isoformat(),
+    )
+
+
+def decode_manifest_key(text: str) -> ManifestKey | None:
+    """The full key of an ``m2`` id; None for anything else (including ``m1`` ids)."""
+    parts = _unpack(text, "m2", 7)
+    if parts is None or (authority := _authority(parts[0])) is None:
+        return None
+    try:
+        direction = Direction(parts[3])
+        at = dt.datetime.fromisoformat(parts[6])
+    except ValueError:
+        return None
+    if at.tzinfo is None:
+        return None
+    return ManifestKey(
+        anchor=RecordKey(authority, parts[1]),
+        crossing_id=None if parts[2] == _NONE else parts[2],
+        direction=direction,
+        common_manifest_id=None if parts[4] == _NONE else parts[4],
+        plate="" if parts[5] == _NONE else parts[5],
+        declared_at=at.astimezone(dt.UTC),
+    )
 
 
 def decode_manifest_id(text: str) -> RecordKey | None:
+    """The anchor record of a manifest id (``m2``, or the older anchor-only ``m1``)."""
+    if (key := decode_manifest_key(text)) is not None:
+        return key.anchor
     parts = _unpack(text, "m1", 2)
     if parts is None or (authority := _authority(parts[0])) is None:
         return None

@@ -2,6 +2,12 @@
 
 Built fresh for every GraphQL request, so batching and de-duplication never leak between
 requests. Implements :class:`~customs_gateway.services.Lookups` for the use-cases.
+
+Keys: Chinese records by batch number, Kazakh records by PI number, both by common manifest id
+(whatever a by-common-id call returns is primed into the by-key loaders, so the same record is
+never fetched twice in one request), inspections by record key and by common id, and NBK rates
+by day — the days of one batch come from one range call, and a range can be prefetched in the
+first round of a request (:meth:`Loaders.prefetch_rates`).
 """
 
 from __future__ import annotations
@@ -17,6 +23,8 @@ from ..sources.base import BATCH_LIMIT, ChinaSource, KazakhstanSource
 
 __all__ = ["Loaders"]
 
+_RateTable = dict[dt.date, dict[str, ExchangeRate]]
+
 
 class Loaders:
     def __init__(self, china: ChinaSource, kazakhstan: KazakhstanSource) -> None:
@@ -25,19 +33,32 @@ class Loaders:
         self.china_manifests = DataLoader[str, ChinaManifestRecord | None](
             self._load_china_manifests, max_batch_size=BATCH_LIMIT
         )
+        self.china_by_common = DataLoader[str, ChinaManifestRecord | None](
+            self._load_china_by_common, max_batch_size=BATCH_LIMIT
+        )
         self.china_inspections_by_batch = DataLoader[str, list[Inspection]](
             self._load_china_inspections, max_batch_size=BATCH_LIMIT
+        )
+        self.china_inspections_by_common = DataLoader[str, list[Inspection]](
+            self._load_china_inspections_by_common, max_batch_size=BATCH_LIMIT
         )
         self.kazakhstan_records = DataLoader[str, KazakhstanPIRecord | None](
             self._load_kazakhstan_records, max_batch_size=BATCH_LIMIT
         )
+        self.kazakhstan_by_common = DataLoader[str, KazakhstanPIRecord | None](
+            self._load_kazakhstan_by_common, max_batch_size=BATCH_LIMIT
+        )
         self.kazakhstan_controls_by_pi = DataLoader[str, list[Inspection]](
             self._load_kazakhstan_controls, max_batch_size=BATCH_LIMIT
+        )
+        self.kazakhstan_controls_by_common = DataLoader[str, list[Inspection]](
+            self._load_kazakhstan_controls_by_common, max_batch_size=BATCH_LIMIT
         )
         self.arrivals = DataLoader[str, ArrivalNotice | None](self._load_arrivals, max_batch_size=BATCH_LIMIT)
         self.rates_by_day = DataLoader[dt.date, Mapping[str, ExchangeRate]](
             self._load_rates, max_batch_size=BATCH_LIMIT
         )
+        self._rate_ranges: list[tuple[dt.date, dt.date, asyncio.Future[_RateTable]]] = []
 
     # -- load functions: one upstream batch call per list of keys ---------------------------
 
@@ -45,16 +66,40 @@ class Loaders:
         found = await self._china.manifests(keys)
         return [found.get(key) for key in keys]
 
+    async def _load_china_by_common(self, keys: list[str]) -> list[ChinaManifestRecord | None]:
+        found = await self._china.manifests_by_common_ids(keys)
+        for record in found.values():
+            if record is not None:
+                self.prime_china(record)
+        return [found.get(key) for key in keys]
+
     async def _load_china_inspections(self, keys: list[str]) -> list[list[Inspection]]:
         found = await self._china.inspections(keys)
+        return [found.get(key, []) for key in keys]
+
+    async def _load_china_inspections_by_common(self, keys: list[str]) -> list[list[Inspection]]:
+        found = await self._china.inspections_by_common_ids(keys)
+        _prime_by_record(self.china_inspections_by_batch, found)
         return [found.get(key, []) for key in keys]
 
     async def _load_kazakhstan_records(self, keys: list[str]) -> list[KazakhstanPIRecord | None]:
         found = await self._kazakhstan.records(keys)
         return [found.get(key) for key in keys]
 
+    async def _load_kazakhstan_by_common(self, keys: list[str]) -> list[KazakhstanPIRecord | None]:
+        found = await self._kazakhstan.records_by_common_ids(keys)
+        for record in found.values():
+            if record is not None:
+                self.prime_kazakhstan(record)
+        return [found.get(key) for key in keys]
+
     async def _load_kazakhstan_controls(self, keys: list[str]) -> list[list[Inspection]]:
         found = await self._kazakhstan.controls(keys)
+        return [found.get(key, []) for key in keys]
+
+    async def _load_kazakhstan_controls_by_common(self, keys: list[str]) -> list[list[Inspection]]:
+        found = await self._kazakhstan.controls_by_common_ids(keys)
+        _prime_by_record(self.kazakhstan_controls_by_pi, found)
         return [found.get(key, []) for key in keys]
 
     async def _load_arrivals(self, keys: list[str]) -> list[ArrivalNotice | None]:
@@ -62,31 +107,74 @@ class Loaders:
         return [found.get(key) for key in keys]
 
     async def _load_rates(self, days: list[dt.date]) -> list[Mapping[str, ExchangeRate]]:
-        # The rates resource is per day; the days of one request are asked concurrently.
-        return list(await asyncio.gather(*(self._kazakhstan.exchange_rates(day) for day in days)))
+        # One range call covers every day of the batch (the days of one request lie close together).
+        table = await self._kazakhstan.exchange_rates_range(min(days), max(days))
+        return [table.get(day, {}) for day in days]
 
     # -- Lookups -------------------------------------------------------------------------------
 
     async def china_manifest(self, batch_no: str) -> ChinaManifestRecord | None:
         return await self.china_manifests.load(batch_no)
 
+    async def china_by_common_id(self, common_id: str) -> ChinaManifestRecord | None:
+        return await self.china_by_common.load(common_id)
+
     async def china_inspections(self, batch_no: str) -> list[Inspection]:
         return await self.china_inspections_by_batch.load(batch_no)
+
+    async def china_inspections_by_common_id(self, common_id: str) -> list[Inspection]:
+        return await self.china_inspections_by_common.load(common_id)
 
     async def kazakhstan_record(self, pi_number: str) -> KazakhstanPIRecord | None:
         return await self.kazakhstan_records.load(pi_number)
 
+    async def kazakhstan_by_common_id(self, common_id: str) -> KazakhstanPIRecord | None:
+        return await self.kazakhstan_by_common.load(common_id)
+
     async def kazakhstan_controls(self, pi_number: str) -> list[Inspection]:
         return await self.kazakhstan_controls_by_pi.load(pi_number)
+
+    async def kazakhstan_controls_by_common_id(self, common_id: str) -> list[Inspection]:
+        return await self.kazakhstan_controls_by_common.load(common_id)
 
     async def arrival(self, pi_number: str) -> ArrivalNotice | None:
         return await self.arrivals.load(pi_number)
 
     async def rates(self, day: dt.date) -> Mapping[str, ExchangeRate]:
+        for first, last, table in self._rate_ranges:
+            if first <= day <= last:
+                try:
+                    rates = (await asyncio.shield(table)).get(day)
+                except Exception:
+                    break
+                if rates is not None:
+                    return rates
         return await self.rates_by_day.load(day)
+
+    def prefetch_rates(self, start: dt.date, end: dt.date) -> None:
+        if any(first <= start and end <= last for first, last, _ in self._rate_ranges):
+            return
+        task = asyncio.ensure_future(self._kazakhstan.exchange_rates_range(start, end))
+        task.add_done_callback(lambda done: done.cancelled() or done.exception())
+        self._rate_ranges.append((start, end, task))
 
     def prime_china(self, record: ChinaManifestRecord) -> None:
         self.china_manifests.prime(record.batch_no, record)
+        if record.common_manifest_id:
+            self.china_by_common.prime(record.common_manifest_id, record)
 
     def prime_kazakhstan(self, record: KazakhstanPIRecord) -> None:
         self.kazakhstan_records.prime(record.pi_number, record)
+        if record.common_manifest_id:
+            self.kazakhstan_by_common.prime(record.common_manifest_id, record)
+
+
+def _prime_by_record(loader: DataLoader[str, list[Inspection]], by_common: Mapping[str, list[Inspection]]) -> None:
+    """Inspections found by common id, filed under their record key too (when any exist: an
+    empty list does not say which record it belongs to)."""
+    by_record: dict[str, list[Inspection]] = {}
+    for inspections in by_common.values():
+        for inspection in inspections:
+            by_record.setdefault(inspection.record_id, []).append(inspection)
+    for record_id, inspections in by_record.items():
+        loader.prime(record_id, inspections)

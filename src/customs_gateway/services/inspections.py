@@ -62,6 +62,9 @@ async def trip_inspections(gw: Gateway, trip: Trip, authority: Authority) -> lis
     """One side's inspections of the trip; each knows lazily whether the other side recognized it."""
 
     async def of(side: Authority) -> list[Inspection]:
+        prefetched = trip.inspections_lazy(side)
+        if prefetched is not None:
+            return await prefetched.get()
         if side is Authority.GACC:
             cn = await trip.china.get()
             return await gw.lookups.china_inspections(cn.batch_no) if cn else []

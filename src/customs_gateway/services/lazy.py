@@ -47,6 +47,14 @@ class Lazy(Generic[T]):
         """The value if it is already known, without starting anything."""
         return self._value if self._has_value else None
 
+    def start(self) -> Lazy[T]:
+        """Begin computing now (in the current round of calls) instead of on first :meth:`get`."""
+        if not self._has_value and self._error is None and self._task is None and self._compute is not None:
+            self._task = asyncio.ensure_future(self._compute())
+            # A failure nobody asks about must not be reported as "never retrieved".
+            self._task.add_done_callback(lambda task: task.cancelled() or task.exception())
+        return self
+
     async def get(self) -> T:
         if self._has_value:
             return self._value  # type: ignore[return-value]  # set together with _has_value

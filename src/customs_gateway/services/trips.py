@@ -4,32 +4,81 @@ A :class:`Trip` holds the record it was found by and resolves the other side laz
 failing authority costs only the fields that need it. :class:`Gateway` is the per-request
 use-case object: it owns the identity map (one :class:`Trip` per trip per request) and the
 partner searches against each authority.
+
+Round trips for ``manifest(id:)`` (each round asks both authorities concurrently):
+
+- stable id at a phase ≥ 1 crossing: one round — both sides' records and inspections by common
+  id, and the NBK rates of the days around the anchor date (one range call);
+- stable id at phase 0: the anchor and its inspections by key, the partner by plate and time
+  window (one list call), the rates; then the partner's inspections;
+- common manifest id: one round, as for a stable id;
+- batch / PI number: the record and its inspections, the rates; then the partner (by common id
+  with its inspections, or by plate and window and then its inspections).
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
 
 from ..crossings import CrossingPoint, CrossingRegistry
-from ..domain import Authority, ChinaManifestRecord, Direction, KazakhstanPIRecord
+from ..domain import Authority, ChinaManifestRecord, Direction, Inspection, KazakhstanPIRecord, PlateId
 from ..errors import UpstreamError
-from ..ids import IdKind, RecordKey, classify_manifest_id, decode_manifest_id, encode_manifest_id
-from ..linking import Link, LinkedTrip, LinkMethod, LinkWindow, best_partner, exporting_authority
-from ..plates import plate_search_keys
-from ..sources.base import ChinaSource, KazakhstanSource, RecordQuery
+from ..ids import (
+    IdKind,
+    ManifestKey,
+    RecordKey,
+    classify_manifest_id,
+    decode_manifest_id,
+    decode_manifest_key,
+    encode_manifest_id,
+)
+from ..linking import Link, LinkedTrip, LinkMethod, LinkWindow, best_partner, exporting_authority, match
+from ..plates import parse_plate, plate_search_keys
+from ..sources.base import PLATES_LIMIT, ChinaSource, KazakhstanSource, RecordQuery
 from .lazy import Lazy
 from .lookups import Lookups
 
-__all__ = ["Gateway", "Trip"]
+__all__ = ["AnyRecord", "Gateway", "Trip", "manifest_key_of", "record_key", "record_time"]
 
-_PARTNER_PAGE = 100  # candidates per partner query: one truck rarely crosses more often in 3 days
+AnyRecord = ChinaManifestRecord | KazakhstanPIRecord
+T = TypeVar("T")
+_CHINA_PAGE = 100  # the GACC list maximum
+_KAZAKHSTAN_PAGE = 500  # the KGD list maximum
+_RATE_DAYS = dt.timedelta(days=2)  # rates prefetched around a trip's date (records use the day's rate)
+
+
+def record_key(record: AnyRecord) -> RecordKey:
+    if isinstance(record, ChinaManifestRecord):
+        return RecordKey(Authority.GACC, record.batch_no)
+    return RecordKey(Authority.KGD, record.pi_number)
+
+
+def record_time(record: AnyRecord) -> dt.datetime:
+    return record.declared_at if isinstance(record, ChinaManifestRecord) else record.registered_at
+
+
+def manifest_key_of(record: AnyRecord, crossing: CrossingPoint | None) -> ManifestKey:
+    """The immutable facts of an anchor record that make up its manifest id."""
+    return ManifestKey(
+        anchor=record_key(record),
+        crossing_id=crossing.id if crossing else None,
+        direction=record.direction,
+        common_manifest_id=record.common_manifest_id,
+        plate=record.vehicle.plate.canonical,
+        declared_at=record_time(record).astimezone(dt.UTC),
+    )
 
 
 class Trip:
-    """Both sides of one trip; each side a :class:`Lazy` (ready, failed or still to look up)."""
+    """Both sides of one trip; each side a :class:`Lazy` (ready, failed or still to look up).
+
+    ``china_inspections`` / ``kazakhstan_inspections`` are set when the trip was resolved with
+    its inspections in the same round (by common id); otherwise inspections come through the
+    per-request loaders by record key.
+    """
 
     def __init__(
         self,
@@ -40,6 +89,8 @@ class Trip:
         china: Lazy[ChinaManifestRecord | None],
         kazakhstan: Lazy[KazakhstanPIRecord | None],
         link: Lazy[Link],
+        china_inspections: Lazy[list[Inspection]] | None = None,
+        kazakhstan_inspections: Lazy[list[Inspection]] | None = None,
     ) -> None:
         self.known = known
         self.direction = direction
@@ -47,6 +98,8 @@ class Trip:
         self.china = china
         self.kazakhstan = kazakhstan
         self.link = link
+        self.china_inspections = china_inspections
+        self.kazakhstan_inspections = kazakhstan_inspections
 
     @classmethod
     def linked(cls, trip: LinkedTrip, crossing: CrossingPoint | None) -> Trip:
@@ -60,12 +113,7 @@ class Trip:
         )
 
     @classmethod
-    def one_sided(
-        cls,
-        record: ChinaManifestRecord | KazakhstanPIRecord,
-        crossing: CrossingPoint | None,
-        other_side_error: BaseException,
-    ) -> Trip:
+    def one_sided(cls, record: AnyRecord, crossing: CrossingPoint | None, other_side_error: BaseException) -> Trip:
         """A record whose other side could not be asked: those fields carry ``other_side_error``."""
         if isinstance(record, ChinaManifestRecord):
             return cls(
@@ -85,28 +133,19 @@ class Trip:
             link=Lazy.failed(other_side_error),
         )
 
+    def inspections_lazy(self, authority: Authority) -> Lazy[list[Inspection]] | None:
+        return self.china_inspections if authority is Authority.GACC else self.kazakhstan_inspections
+
     async def stable_id(self) -> str:
-        """The exporting side's record when there is one; the known record's when that side fails."""
-        exporter = exporting_authority(self.direction)
-        if self.known.authority is exporter:
-            return encode_manifest_id(self.known)
-        try:
-            if exporter is Authority.GACC:
-                cn = await self.china.get()
-                anchor = RecordKey(Authority.GACC, cn.batch_no) if cn else self.known
-            else:
-                kz = await self.kazakhstan.get()
-                anchor = RecordKey(Authority.KGD, kz.pi_number) if kz else self.known
-        except UpstreamError:
-            anchor = self.known  # still resolves: it decodes to the record we do have
-        return encode_manifest_id(anchor)
+        """Anchored on the exporting side's record when there is one (else the record we have)."""
+        return encode_manifest_id(manifest_key_of(await self.exporting_record(), self.crossing))
 
     async def sides(self) -> tuple[ChinaManifestRecord | None, KazakhstanPIRecord | None]:
         """Both records, asked of both authorities concurrently; raises the first side's failure."""
         cn, kz = await asyncio.gather(self.china.get(), self.kazakhstan.get())
         return cn, kz
 
-    async def exporting_record(self) -> ChinaManifestRecord | KazakhstanPIRecord:
+    async def exporting_record(self) -> AnyRecord:
         """The exporting side's record if it can be had, else the record the trip was found by."""
         exporter = exporting_authority(self.direction)
         first, second = (self.china, self.kazakhstan) if exporter is Authority.GACC else (self.kazakhstan, self.china)
@@ -147,65 +186,64 @@ class Gateway:
         if existing is not None:
             return existing
         self._trips[trip.known] = trip
-        for lazy, authority in ((trip.china, Authority.GACC), (trip.kazakhstan, Authority.KGD)):
-            if lazy.known:
-                self._index_side(trip, authority)
+        for record in (trip.china.peek(), trip.kazakhstan.peek()):
+            if record is not None:
+                self._index(trip, record)
         return trip
 
-    def _index_side(self, trip: Trip, authority: Authority) -> None:
-        record = trip.china.peek() if authority is Authority.GACC else trip.kazakhstan.peek()
+    def _index(self, trip: Trip, record: AnyRecord) -> None:
+        self._trips.setdefault(record_key(record), trip)
         if isinstance(record, ChinaManifestRecord):
-            self._trips.setdefault(RecordKey(Authority.GACC, record.batch_no), trip)
             self.lookups.prime_china(record)
-        elif isinstance(record, KazakhstanPIRecord):
-            self._trips.setdefault(RecordKey(Authority.KGD, record.pi_number), trip)
+        else:
             self.lookups.prime_kazakhstan(record)
 
-    def crossing_of(self, record: ChinaManifestRecord | KazakhstanPIRecord) -> CrossingPoint | None:
+    def known_trip(self, key: RecordKey) -> Trip | None:
+        return self._trips.get(key)
+
+    def crossing_of(self, record: AnyRecord) -> CrossingPoint | None:
         if isinstance(record, ChinaManifestRecord):
             return self.crossings.by_port(record.port_code)
         return self.crossings.by_checkpoint(record.checkpoint_code)
 
-    def trip_from(self, record: ChinaManifestRecord | KazakhstanPIRecord) -> Trip:
-        """The trip of a record, its other side looked up on demand."""
-        key = (
-            RecordKey(Authority.GACC, record.batch_no)
-            if isinstance(record, ChinaManifestRecord)
-            else RecordKey(Authority.KGD, record.pi_number)
-        )
-        if (existing := self._trips.get(key)) is not None:
-            return existing
-        partner: Lazy[tuple[ChinaManifestRecord | KazakhstanPIRecord | None, Link]] = Lazy(
-            lambda: self.find_partner(record)
-        )
+    def phase_of(self, record: AnyRecord) -> int:
+        crossing = self.crossing_of(record)
+        return crossing.phase if crossing else 0
 
-        async def other() -> ChinaManifestRecord | KazakhstanPIRecord | None:
-            found, _ = await partner.get()
-            return found
+    def trip_with_partner(
+        self, record: AnyRecord, partner: Lazy[tuple[AnyRecord | None, Link]], **inspections: Lazy[list[Inspection]]
+    ) -> Trip:
+        """The trip of ``record`` whose other side is whatever ``partner`` resolves to."""
+        if (existing := self._trips.get(record_key(record))) is not None:
+            return existing
 
         async def link() -> Link:
-            _, found_link = await partner.get()
-            return found_link
+            return (await partner.get())[1]
 
         async def china() -> ChinaManifestRecord | None:
-            found = await other()
+            found = (await partner.get())[0]
             return found if isinstance(found, ChinaManifestRecord) else None
 
         async def kazakhstan() -> KazakhstanPIRecord | None:
-            found = await other()
+            found = (await partner.get())[0]
             return found if isinstance(found, KazakhstanPIRecord) else None
 
+        crossing = self.crossing_of(record)
         if isinstance(record, ChinaManifestRecord):
             trip = Trip(
-                known=key, direction=record.direction, crossing=self.crossing_of(record),
-                china=Lazy.ready(record), kazakhstan=Lazy(kazakhstan), link=Lazy(link),
+                known=record_key(record), direction=record.direction, crossing=crossing,
+                china=Lazy.ready(record), kazakhstan=Lazy(kazakhstan), link=Lazy(link), **inspections,
             )  # fmt: skip
         else:
             trip = Trip(
-                known=key, direction=record.direction, crossing=self.crossing_of(record),
-                china=Lazy(china), kazakhstan=Lazy.ready(record), link=Lazy(link),
+                known=record_key(record), direction=record.direction, crossing=crossing,
+                china=Lazy(china), kazakhstan=Lazy.ready(record), link=Lazy(link), **inspections,
             )  # fmt: skip
         return self.remember(trip)
+
+    def trip_from(self, record: AnyRecord) -> Trip:
+        """The trip of a record, its other side looked up on demand."""
+        return self.trip_with_partner(record, Lazy(lambda: self.find_partner(record)))
 
     # -- finding -----------------------------------------------------------------------------
 
@@ -213,100 +251,256 @@ class Gateway:
         """The trip named by a stable id, a batch number, a PI number or a common manifest id."""
         kind, value = classify_manifest_id(any_id)
         if kind is IdKind.COMMON_MANIFEST_ID:
-            return await self._by_common_id(value)
+            return await self.by_common_id(value)
         if kind is IdKind.STABLE:
+            full = decode_manifest_key(value)
+            if full is not None:
+                return await self._by_manifest_key(full)
             key = decode_manifest_id(value)
             assert key is not None  # classify_manifest_id checked it decodes
         elif kind is IdKind.CHINA_BATCH_NO:
             key = RecordKey(Authority.GACC, value)
         else:
             key = RecordKey(Authority.KGD, value)
-        return await self.by_record(key)
+        return await self._by_record_key_eager(key)
 
     async def by_record(self, key: RecordKey) -> Trip | None:
+        """The trip of a record (through the loaders); its other side on demand."""
         if (existing := self._trips.get(key)) is not None:
             return existing
-        record: ChinaManifestRecord | KazakhstanPIRecord | None
-        if key.authority is Authority.GACC:
-            record = await self.lookups.china_manifest(key.key)
-        else:
-            record = await self.lookups.kazakhstan_record(key.key)
+        record = await self._record(key)
         return None if record is None else self.trip_from(record)
 
-    async def _by_common_id(self, common_id: str) -> Trip | None:
-        """Both authorities asked at once: the common id needs neither side's record first."""
-        query = RecordQuery(common_manifest_id=common_id)
-        cn_result, kz_result = await asyncio.gather(
-            self.china.manifest_page(query, 1, 10),
-            self.kazakhstan.record_page(query, 0, 10),
-            return_exceptions=True,
-        )
-        for result in (cn_result, kz_result):
-            if isinstance(result, BaseException) and not isinstance(result, UpstreamError):
-                raise result
-        cn = (
-            next((r for r in cn_result.items if r.common_manifest_id == common_id), None)
-            if not isinstance(cn_result, BaseException)
-            else None
-        )
-        kz = (
-            next((r for r in kz_result.items if r.common_manifest_id == common_id), None)
-            if not isinstance(kz_result, BaseException)
-            else None
-        )
-        if isinstance(cn_result, BaseException) and isinstance(kz_result, BaseException):
-            raise cn_result
-        if isinstance(cn_result, BaseException):
-            return None if kz is None else self.remember(Trip.one_sided(kz, self.crossing_of(kz), cn_result))
-        if isinstance(kz_result, BaseException):
-            return None if cn is None else self.remember(Trip.one_sided(cn, self.crossing_of(cn), kz_result))
-        if cn is None and kz is None:
-            return None
-        link = Link(LinkMethod.COMMON_MANIFEST_ID, 1.0) if cn and kz else Link.none()
-        linked = LinkedTrip(cn, kz, link)
-        record = cn or kz
-        assert record is not None
-        return self.remember(Trip.linked(linked, self.crossing_of(record)))
+    async def _record(self, key: RecordKey) -> AnyRecord | None:
+        if key.authority is Authority.GACC:
+            return await self.lookups.china_manifest(key.key)
+        return await self.lookups.kazakhstan_record(key.key)
 
-    async def find_partner(
-        self, record: ChinaManifestRecord | KazakhstanPIRecord
-    ) -> tuple[ChinaManifestRecord | KazakhstanPIRecord | None, Link]:
-        """The other authority's record of the same trip: by common id at phase ≥ 1, else by
-        plate (every spelling that authority may have used) within the linking window."""
-        crossing = self.crossing_of(record)
-        phase = crossing.phase if crossing else 0
-        queries = self._partner_queries(record, crossing)
-        candidates: list[ChinaManifestRecord | KazakhstanPIRecord] = []
+    def _inspections_by_key(self, key: RecordKey) -> Lazy[list[Inspection]]:
+        if key.authority is Authority.GACC:
+            return Lazy(lambda: self.lookups.china_inspections(key.key)).start()
+        return Lazy(lambda: self.lookups.kazakhstan_controls(key.key)).start()
+
+    def _prefetch_rates(self, day: dt.date | None) -> None:
+        if day is not None:
+            self.lookups.prefetch_rates(day - _RATE_DAYS, day + _RATE_DAYS)
+
+    async def _by_record_key_eager(self, key: RecordKey) -> Trip | None:
+        """A batch / PI number: round 1 the record, its inspections and the rates; then the partner."""
+        if (existing := self._trips.get(key)) is not None:
+            return existing
+        self._prefetch_rates(_day_in_key(key))
+        own_inspections = self._inspections_by_key(key)
+        record = await self._record(key)
+        if record is None:
+            return None
+        partner: Lazy[tuple[AnyRecord | None, Link]] = Lazy(lambda: self.find_partner(record)).start()
+        other_inspections: Lazy[list[Inspection]] = Lazy(lambda: self._partner_inspections(record, partner))
+        if record.common_manifest_id and self.phase_of(record) >= 1:
+            other_inspections.start()  # by common id: in the same round as the partner itself
         if isinstance(record, ChinaManifestRecord):
-            kz_pages = await asyncio.gather(*(self.kazakhstan.record_page(q, 0, _PARTNER_PAGE) for q in queries))
-            candidates.extend(item for page in kz_pages for item in page.items)
+            return self.trip_with_partner(
+                record, partner, china_inspections=own_inspections, kazakhstan_inspections=other_inspections
+            )
+        return self.trip_with_partner(
+            record, partner, kazakhstan_inspections=own_inspections, china_inspections=other_inspections
+        )
+
+    async def _partner_inspections(
+        self, record: AnyRecord, partner: Lazy[tuple[AnyRecord | None, Link]]
+    ) -> list[Inspection]:
+        common_id = record.common_manifest_id
+        if common_id and self.phase_of(record) >= 1:
+            if isinstance(record, ChinaManifestRecord):
+                return await self.lookups.kazakhstan_controls_by_common_id(common_id)
+            return await self.lookups.china_inspections_by_common_id(common_id)
+        found, _ = await partner.get()
+        if isinstance(found, ChinaManifestRecord):
+            return await self.lookups.china_inspections(found.batch_no)
+        if isinstance(found, KazakhstanPIRecord):
+            return await self.lookups.kazakhstan_controls(found.pi_number)
+        return []
+
+    async def _by_manifest_key(self, key: ManifestKey) -> Trip | None:
+        """A stable id: everything in one concurrent round where a common id allows it."""
+        if (existing := self._trips.get(key.anchor)) is not None:
+            return existing
+        crossing = self.crossings.by_id(key.crossing_id) if key.crossing_id else None
+        self._prefetch_rates(key.declared_at.date())
+        if key.common_manifest_id and crossing is not None and crossing.phase >= 1:
+            return await self.by_common_id(key.common_manifest_id, anchor=key.anchor)
+        own_inspections = self._inspections_by_key(key.anchor)
+        anchor: Lazy[AnyRecord | None] = Lazy(lambda: self._record(key.anchor)).start()
+        plate = parse_plate(key.plate) if key.plate else None
+        other = Authority.KGD if key.anchor.authority is Authority.GACC else Authority.GACC
+        candidates: Lazy[list[AnyRecord]] = Lazy(
+            lambda: self._plate_candidates(other, [plate] if plate else [], crossing, key.direction, [key.declared_at])
+        ).start()
+
+        async def find() -> tuple[AnyRecord | None, Link]:
+            record, found = await asyncio.gather(anchor.get(), candidates.get())
+            assert record is not None  # only asked for after the anchor was found
+            return self._best(record, found)
+
+        record = await anchor.get()
+        if record is None:
+            return None
+        partner: Lazy[tuple[AnyRecord | None, Link]] = Lazy(find).start()
+        other_inspections: Lazy[list[Inspection]] = Lazy(lambda: self._partner_inspections(record, partner))
+        if isinstance(record, ChinaManifestRecord):
+            return self.trip_with_partner(
+                record, partner, china_inspections=own_inspections, kazakhstan_inspections=other_inspections
+            )
+        return self.trip_with_partner(
+            record, partner, kazakhstan_inspections=own_inspections, china_inspections=other_inspections
+        )
+
+    async def by_common_id(self, common_id: str, anchor: RecordKey | None = None) -> Trip | None:
+        """Both authorities asked at once for records and inspections: the common id needs
+        neither side's record first. ``anchor``: the record a stable id named (its trip is then
+        found under that key even before it is resolved)."""
+        lookups = self.lookups
+        cn: Lazy[ChinaManifestRecord | None] = Lazy(lambda: lookups.china_by_common_id(common_id)).start()
+        kz: Lazy[KazakhstanPIRecord | None] = Lazy(lambda: lookups.kazakhstan_by_common_id(common_id)).start()
+        cn_inspections: Lazy[list[Inspection]] = Lazy(
+            lambda: lookups.china_inspections_by_common_id(common_id)
+        ).start()
+        kz_inspections: Lazy[list[Inspection]] = Lazy(
+            lambda: lookups.kazakhstan_controls_by_common_id(common_id)
+        ).start()
+        cn_result, kz_result = await asyncio.gather(_settle(cn.get()), _settle(kz.get()))
+        if isinstance(cn_result, UpstreamError) and isinstance(kz_result, UpstreamError):
+            raise cn_result
+        present = [r for r in (cn_result, kz_result) if isinstance(r, ChinaManifestRecord | KazakhstanPIRecord)]
+        if not present:
+            return None
+        record = present[0]
+        known = anchor if anchor is not None and any(record_key(r) == anchor for r in present) else None
+        link: Lazy[Link]
+        if isinstance(cn_result, UpstreamError):
+            link = Lazy.failed(cn_result)
+        elif isinstance(kz_result, UpstreamError):
+            link = Lazy.failed(kz_result)
         else:
-            cn_pages = await asyncio.gather(*(self.china.manifest_page(q, 1, _PARTNER_PAGE) for q in queries))
-            candidates.extend(item for page in cn_pages for item in page.items)
-        partner, link = best_partner(record, candidates, phase=phase, window=self.window)
+            link = Lazy.ready(self._common_link(cn_result, kz_result))
+        direction = record.direction
+        trip = Trip(
+            known=known or _anchor_of(cn_result, kz_result, direction),
+            direction=direction,
+            crossing=self.crossing_of(record),
+            china=cn,
+            kazakhstan=kz,
+            link=link,
+            china_inspections=cn_inspections,
+            kazakhstan_inspections=kz_inspections,
+        )
+        return self.remember(trip)
+
+    def _common_link(self, cn: ChinaManifestRecord | None, kz: KazakhstanPIRecord | None) -> Link:
+        if cn is None or kz is None:
+            return Link.none()
+        found = match(cn, kz, phase=max(self.phase_of(cn), 1), window=self.window)
+        return found or Link(LinkMethod.COMMON_MANIFEST_ID, 1.0)
+
+    def _best(self, record: AnyRecord, candidates: Sequence[AnyRecord]) -> tuple[AnyRecord | None, Link]:
+        partner, link = best_partner(record, candidates, phase=self.phase_of(record), window=self.window)
         if isinstance(partner, ChinaManifestRecord):
             self.lookups.prime_china(partner)
         elif isinstance(partner, KazakhstanPIRecord):
             self.lookups.prime_kazakhstan(partner)
         return partner, link
 
-    def _partner_queries(
-        self, record: ChinaManifestRecord | KazakhstanPIRecord, crossing: CrossingPoint | None
-    ) -> Sequence[RecordQuery]:
-        to_china = isinstance(record, KazakhstanPIRecord)
-        if crossing is not None and crossing.has_common_manifest and record.common_manifest_id:
-            return [RecordQuery(common_manifest_id=record.common_manifest_id)]
-        at = record.registered_at if isinstance(record, KazakhstanPIRecord) else record.declared_at
-        exporting = exporting_authority(record.direction)
-        record_is_exporter = (exporting is Authority.KGD) == to_china
-        # The window is defined on (importing time − exporting time) ∈ [−before, +after].
-        if record_is_exporter:
-            start, end = at - self.window.before, at + self.window.after
-        else:
-            start, end = at - self.window.after, at + self.window.before
-        post = None
-        if crossing is not None:
-            post = crossing.china.code if to_china else crossing.kazakhstan.code
-        spellings = plate_search_keys(record.vehicle.plate)[Authority.GACC.value if to_china else Authority.KGD.value]
-        base = RecordQuery(post_code=post, direction=record.direction, start=start, end=end + dt.timedelta(seconds=1))
-        return [dataclasses.replace(base, plates=tuple(dict.fromkeys(spellings)))]
+    async def find_partner(self, record: AnyRecord) -> tuple[AnyRecord | None, Link]:
+        """The other authority's record of the same trip: by common id at phase ≥ 1, else by
+        plate (every spelling that authority may have used) within the linking window."""
+        if record.common_manifest_id and self.phase_of(record) >= 1:
+            other: AnyRecord | None
+            if isinstance(record, ChinaManifestRecord):
+                other = await self.lookups.kazakhstan_by_common_id(record.common_manifest_id)
+            else:
+                other = await self.lookups.china_by_common_id(record.common_manifest_id)
+            return self._best(record, [other] if other is not None else [])
+        other_authority = Authority.KGD if isinstance(record, ChinaManifestRecord) else Authority.GACC
+        candidates = await self._plate_candidates(
+            other_authority, [record.vehicle.plate], self.crossing_of(record), record.direction, [record_time(record)]
+        )
+        return self._best(record, candidates)
+
+    async def _plate_candidates(
+        self,
+        authority: Authority,
+        plates: Sequence[PlateId],
+        crossing: CrossingPoint | None,
+        direction: Direction,
+        times: Sequence[dt.datetime],
+    ) -> list[AnyRecord]:
+        """``authority``'s records of these vehicles around these times: one list call per 50
+        spellings (the linking window on both sides of the earliest and latest time)."""
+        return await plate_candidates(self, authority, plates, crossing, direction, times)
+
+
+async def plate_candidates(
+    gw: Gateway,
+    authority: Authority,
+    plates: Sequence[PlateId],
+    crossing: CrossingPoint | None,
+    direction: Direction,
+    times: Sequence[dt.datetime],
+) -> list[AnyRecord]:
+    """``authority``'s records of these vehicles within the linking window of ``times``.
+
+    Every spelling that authority may use goes into one query (at most 50 per call, calls run
+    concurrently); the window spans the earliest time minus the larger linking bound to the
+    latest plus it, so it holds every candidate of every record in one stretch of a list.
+    """
+    spellings = list(dict.fromkeys(s for plate in plates for s in plate_search_keys(plate)[authority.value]))
+    if not spellings or not times:
+        return []
+    slack = max(gw.window.before, gw.window.after)
+    start, end = min(times) - slack, max(times) + slack + dt.timedelta(seconds=1)
+    post = None
+    if crossing is not None:
+        post = crossing.china.code if authority is Authority.GACC else crossing.kazakhstan.code
+    chunks = [tuple(spellings[i : i + PLATES_LIMIT]) for i in range(0, len(spellings), PLATES_LIMIT)]
+    queries = [RecordQuery(post_code=post, direction=direction, start=start, end=end, plates=c) for c in chunks]
+    fetch: Callable[[RecordQuery], Awaitable[list[AnyRecord]]]
+    if authority is Authority.GACC:
+
+        async def fetch(query: RecordQuery) -> list[AnyRecord]:
+            return [r async for r in gw.china.iter_manifests(query, _CHINA_PAGE)]
+
+    else:
+
+        async def fetch(query: RecordQuery) -> list[AnyRecord]:
+            return [r async for r in gw.kazakhstan.iter_records(query, _KAZAKHSTAN_PAGE)]
+
+    results = await asyncio.gather(*(fetch(q) for q in queries))
+    return [record for result in results for record in result]
+
+
+async def _settle(awaitable: Awaitable[T]) -> T | UpstreamError:
+    try:
+        return await awaitable
+    except UpstreamError as exc:
+        return exc
+
+
+def _anchor_of(cn: object, kz: object, direction: Direction) -> RecordKey:
+    exporter = exporting_authority(direction)
+    order = (cn, kz) if exporter is Authority.GACC else (kz, cn)
+    for record in order:
+        if isinstance(record, ChinaManifestRecord | KazakhstanPIRecord):
+            return record_key(record)
+    raise RuntimeError("a trip needs at least one record")
+
+
+def _day_in_key(key: RecordKey) -> dt.date | None:
+    """The local date written into a batch number (yyyyMMdd) or PI number (ddmmyy), if any."""
+    try:
+        if key.authority is Authority.GACC and len(key.key) >= 13:
+            return dt.datetime.strptime(key.key[5:13], "%Y%m%d").date()
+        if key.authority is Authority.KGD and len(key.key) >= 15:
+            return dt.datetime.strptime(key.key[9:15], "%d%m%y").date()
+    except ValueError:
+        return None
+    return None
