@@ -1,11 +1,15 @@
 """Both simulated authorities and the gateway, each a real server on loopback.
 
-The ground truth is a list of :class:`customs_sim.model.Trip`; each simulator serves its own
-view of it, and tests check the gateway's answers against the trips themselves.
+Two worlds. ``data`` serves a generated dataset (:mod:`customs_sim.dataset`: 5 days at 300
+trucks a day, realistic flaws) and tests check the gateway against its :class:`GroundTruth`;
+``world`` serves a few hand-made trips for cases that need one specific trip. Each simulator
+serves its own view of the trips, and tests compare with the trips themselves, never with the
+gateway's own output.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 from collections.abc import Iterator
@@ -23,6 +27,8 @@ from customs_gateway.config import load_settings
 from customs_sim.admin import AdminState
 from customs_sim.china import ChinaStoreWriter
 from customs_sim.china.app import ChinaSimSettings
+from customs_sim.dataset import DatasetFiles, GroundTruth, build_dataset
+from customs_sim.generator import DatasetParams
 from customs_sim.kazakhstan import KazakhstanStoreWriter
 from customs_sim.kazakhstan.settings import KazakhstanSimSettings
 from customs_sim.model import Trip
@@ -127,3 +133,39 @@ def gql(client: httpx.Client, query: str, **variables: Any) -> dict[str, Any]:
 
 def utc(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text).astimezone(dt.UTC)
+
+
+DATASET = DatasetParams(seed=7, start=dt.date(2025, 3, 1), end=dt.date(2025, 3, 5), trucks_per_day=300)
+DATA_FROM = "2025-02-28T00:00:00+00:00"
+DATA_TO = "2025-03-07T00:00:00+00:00"
+
+
+@dataclass
+class DataWorld:
+    """The generated dataset served by both simulators, and the gateway over them."""
+
+    files: DatasetFiles
+    truth: GroundTruth
+    china: Sim
+    kazakhstan: Sim
+    gateway_url: str
+
+
+@pytest.fixture(scope="session")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DataWorld]:
+    files = build_dataset(DATASET, tmp_path_factory.mktemp("dataset"))
+    options = SimOptions(admin_token=ADMIN_TOKEN)
+    cn = china_sim(ChinaSimSettings(files.china_db, app_secret=CN_SECRET, app_id=CN_APP_ID), options)
+    kz = kazakhstan_sim(KazakhstanSimSettings(files.kazakhstan_db, KZ_CLIENT_ID, KZ_SECRET), options)
+    with contextlib.ExitStack() as stack:
+        truth = stack.enter_context(GroundTruth(files))
+        cn_server = stack.enter_context(serve_in_thread(cn.app))
+        kz_server = stack.enter_context(serve_in_thread(kz.app))
+        gw_server = stack.enter_context(serve_in_thread(create_app(gateway_settings(cn_server.url, kz_server.url))))
+        yield DataWorld(files, truth, Sim(cn_server, cn.admin), Sim(kz_server, kz.admin), gw_server.url)
+
+
+@pytest.fixture(scope="session")
+def data_client(data: DataWorld) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=data.gateway_url, timeout=60) as http:
+        yield http

@@ -55,36 +55,6 @@ def test_crossing_points(client: httpx.Client) -> None:
         assert got[crossing.id]["kazakhstan"]["locode"]["official"] is False
 
 
-def test_manifests_each_trip_once_across_pages(world: World, client: httpx.Client) -> None:
-    window = {"from": WINDOW_FROM, "to": WINDOW_TO}
-    nodes = _all_pages(client, window, first=7)
-    ids = [n["id"] for n in nodes]
-    assert len(ids) == len(set(ids))
-    batch_nos = {n["china"]["batchNo"] for n in nodes if n["china"]}
-    pi_numbers = {n["kazakhstan"]["piNumber"] for n in nodes if n["kazakhstan"]}
-    assert batch_nos == _cn_records(world)
-    assert pi_numbers == _kz_records(world)
-    assert len(nodes) == len(world.trips)  # every trip, linked, exactly once
-    one_sided = {n["status"] for n in nodes if not (n["china"] and n["kazakhstan"])}
-    assert one_sided <= {"CHINA_ONLY", "KAZAKHSTAN_ONLY"}
-
-
-def test_manifests_filters(world: World, client: httpx.Client) -> None:
-    nodes = _all_pages(
-        client, {"from": WINDOW_FROM, "to": WINDOW_TO, "crossingPoints": ["DULATA"], "direction": "KZ_TO_CN"}, first=50
-    )
-    expected = {
-        t.cn_batch_no or t.kz_pi_number for t in world.trips if t.crossing == "DULATA" and t.direction.value == "KZ_CN"
-    }
-    assert {(n["china"] or {}).get("batchNo") or n["kazakhstan"]["piNumber"] for n in nodes} == expected
-    kz_only = _all_pages(client, {"from": WINDOW_FROM, "to": WINDOW_TO, "status": ["KAZAKHSTAN_ONLY"]}, first=50)
-    assert {n["kazakhstan"]["piNumber"] for n in kz_only} == {
-        t.kz_pi_number
-        for t in world.trips
-        if t.kz_pi_number in _kz_records(world) and t.cn_batch_no not in _cn_records(world)
-    }
-
-
 def test_window_and_first_are_validated(client: httpx.Client) -> None:
     too_many = gql(client, LIST, filter={"from": WINDOW_FROM, "to": WINDOW_TO}, first=101)
     assert too_many["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"

@@ -64,10 +64,18 @@ class InspectionFilter:
 
 @strawberry.type(description="Paging information (Relay).")
 class PageInfo:
-    has_next_page: bool = strawberry.field(description="Whether more items follow this page.")
+    has_next_page: bool = strawberry.field(
+        description="Whether more items may follow. True also when the page stopped early at the per-request "
+        "cap on upstream pages (at most 10 list pages per authority): the page may then hold fewer than `first` "
+        "items, and the next page continues from `endCursor`."
+    )
     has_previous_page: bool = strawberry.field(description="Whether items precede this page.")
     start_cursor: str | None = strawberry.field(description="Cursor of the first item.")
-    end_cursor: str | None = strawberry.field(description="Cursor of the last item; pass it as `after`.")
+    end_cursor: str | None = strawberry.field(
+        description="Where to continue: pass it as `after`. Usually the last item's cursor; when the page stopped "
+        "early at the gateway's per-request cap on upstream pages (filters the authorities cannot apply, such "
+        "as hsPrefix or status, can make it read many records), the position where reading stopped."
+    )
 
 
 @strawberry.type(description="The time window a list covers, in UTC.")
@@ -97,7 +105,13 @@ class _Connection(Generic[T]):
             has_next_page=self.page.has_next_page,
             has_previous_page=self.page.has_previous_page,
             start_cursor=encode_cursor(edges[0][0]) if edges else None,
-            end_cursor=encode_cursor(edges[-1][0]) if edges else None,
+            end_cursor=(
+                encode_cursor(self.page.resume)
+                if self.page.resume is not None
+                else encode_cursor(edges[-1][0])
+                if edges
+                else None
+            ),
         )
 
     def _complete(self) -> bool:

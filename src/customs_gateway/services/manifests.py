@@ -1,9 +1,10 @@
 """Lists of trips: a time window of manifests, and one vehicle's history.
 
-Both authorities are asked concurrently; their records are grouped by crossing and direction and
-joined with :func:`~customs_gateway.linking.link_records`, so each trip appears once, anchored
-on its exporting side's record. When one authority fails, the other's records still come back
-as trips whose missing side (and everything that needs it) carries that authority's error.
+``manifests`` merges both authorities' time-ordered streams lazily from the cursor (see
+:func:`list_manifests`); a vehicle's history is small, so both authorities' records of it are
+read at once and joined with :func:`~customs_gateway.linking.link_records`. Either way each trip
+appears once, anchored on its exporting side's record, and when one authority fails the other's
+records still come back as trips whose missing side carries that authority's error.
 """
 
 from __future__ import annotations
@@ -19,17 +20,20 @@ from typing import TypeVar
 from ..crossings import CrossingPoint
 from ..domain import Authority, ChinaManifestRecord, Direction, KazakhstanPIRecord, PlateId
 from ..errors import InvalidInput, UpstreamError
-from ..ids import Cursor
-from ..linking import Link, LinkedTrip, TripStatus, link_records, trip_status
+from ..ids import Cursor, RecordKey, decode_cursor
+from ..linking import Link, LinkedTrip, TripStatus, best_partner, link_records, trip_status
 from ..plates import plate_search_keys, same_vehicle
-from ..sources.base import RecordQuery
-from .paging import PageResult, check_first, paginate, resolve_window
-from .trips import Gateway, Trip
+from ..sources.base import Page, RecordQuery
+from .paging import PageResult, check_first, resolve_window
+from .streams import MergedStreams, PageBudget, Stream
+from .trips import AnyRecord, Gateway, Trip, mutually_findable, plate_candidates, record_key, record_time
 
 __all__ = ["ManifestQuery", "list_manifests", "vehicle_trips"]
 
 T = TypeVar("T")
 _HISTORY_PAGE = 100
+_CHINA_PAGE = 100  # the GACC list maximum
+_KAZAKHSTAN_PAGE = 500  # the KGD list maximum
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,46 +121,265 @@ def _matches(trip: Trip, query: ManifestQuery) -> bool:
     return True
 
 
+def is_anchor(record: AnyRecord) -> bool:
+    """Whether the record is its trip's exporting side (the record a trip is listed by)."""
+    if isinstance(record, ChinaManifestRecord):
+        return record.direction is Direction.CN_TO_KZ
+    return record.direction is Direction.KZ_TO_CN
+
+
+def position_of(record: AnyRecord) -> Cursor:
+    key = record_key(record)
+    return Cursor(record_time(record).astimezone(dt.UTC), key.authority, key.key)
+
+
+def record_streams(
+    gw: Gateway,
+    crossings: Sequence[CrossingPoint],
+    query: RecordQuery,
+    plates: dict[str, list[str]] | None,
+    after: Cursor | None,
+    kazakhstan_limit: int,
+) -> list[Stream[AnyRecord]]:
+    """Both authorities' records matching ``query``, one stream per post (one for all posts)."""
+    every = len(crossings) == len(gw.crossings.all)
+    streams: list[Stream[AnyRecord]] = []
+    for crossing in [None] if every else crossings:
+        cn_query = dataclasses.replace(
+            query,
+            post_code=crossing.china.code if crossing else None,
+            plates=tuple(dict.fromkeys(plates[Authority.GACC.value])) if plates else (),
+        )
+        kz_query = dataclasses.replace(
+            query,
+            post_code=crossing.kazakhstan.code if crossing else None,
+            plates=tuple(dict.fromkeys(plates[Authority.KGD.value])) if plates else (),
+        )
+        streams.append(Stream(Authority.GACC, _china_pages(gw, cn_query), _CHINA_PAGE, position_of, after))
+        kz_pages = _kazakhstan_pages(gw, kz_query, kazakhstan_limit)
+        streams.append(Stream(Authority.KGD, kz_pages, kazakhstan_limit, position_of, after))
+    return streams
+
+
+def _china_pages(gw: Gateway, query: RecordQuery) -> Callable[[int], Awaitable[Page[AnyRecord]]]:
+    async def fetch(number: int) -> Page[AnyRecord]:
+        page = await gw.china.manifest_page(query, number + 1, _CHINA_PAGE)
+        return Page(items=page.items, total=page.total)
+
+    return fetch
+
+
+def _kazakhstan_pages(gw: Gateway, query: RecordQuery, limit: int) -> Callable[[int], Awaitable[Page[AnyRecord]]]:
+    async def fetch(number: int) -> Page[AnyRecord]:
+        page = await gw.kazakhstan.record_page(query, number * limit, limit)
+        return Page(items=page.items, total=page.total)
+
+    return fetch
+
+
+Partner = tuple[AnyRecord | None, Link]
+
+
+class PageLinker:
+    """Finds the other side of each record of a stretch of the merged streams, in batch.
+
+    At phase ≥ 1 by common id: first among the records this request has already read, then
+    through the by-common-id loaders (one call per 50 ids per authority). At phase 0 by plate
+    and time: one list call per authority with every plate of the stretch (repeated plate
+    filters) and the linking window around the stretch.
+    """
+
+    def __init__(self, gw: Gateway) -> None:
+        self.gw = gw
+        self._by_common: dict[tuple[Authority, str], AnyRecord] = {}
+
+    def _remember(self, record: AnyRecord) -> None:
+        if record.common_manifest_id:
+            self._by_common[(record_key(record).authority, record.common_manifest_id)] = record
+
+    async def partners(self, records: Sequence[AnyRecord]) -> list[Partner | UpstreamError]:
+        for record in records:
+            self._remember(record)
+        results: list[Partner | UpstreamError | None] = [None] * len(records)
+        by_common: list[tuple[int, Awaitable[AnyRecord | None]]] = []
+        by_plate: list[int] = []
+        for index, record in enumerate(records):
+            other = Authority.KGD if isinstance(record, ChinaManifestRecord) else Authority.GACC
+            common_id = record.common_manifest_id
+            if common_id and self.gw.phase_of(record) >= 1:
+                known = self._by_common.get((other, common_id))
+                if known is not None:
+                    results[index] = self.gw_best(record, [known])
+                elif other is Authority.GACC:
+                    by_common.append((index, self.gw.lookups.china_by_common_id(common_id)))
+                else:
+                    by_common.append((index, self.gw.lookups.kazakhstan_by_common_id(common_id)))
+            else:
+                by_plate.append(index)
+
+        async def common(index: int, lookup: Awaitable[AnyRecord | None]) -> None:
+            try:
+                found = await lookup
+            except UpstreamError as exc:
+                results[index] = exc
+                return
+            results[index] = self.gw_best(records[index], [found] if found is not None else [])
+
+        async def plates(indexes: list[int]) -> None:
+            group = [records[i] for i in indexes]
+            try:
+                found = await self._plate_links(group)
+            except UpstreamError as exc:
+                for i in indexes:
+                    results[i] = exc
+                return
+            for i, record in zip(indexes, group, strict=True):
+                results[i] = found.get(record_key(record), (None, Link.none()))
+
+        await asyncio.gather(
+            *(common(i, lookup) for i, lookup in by_common),
+            *([plates(by_plate)] if by_plate else []),
+        )
+        final: list[Partner | UpstreamError] = []
+        for result in results:
+            assert result is not None
+            final.append(result)
+        return final
+
+    async def _plate_links(self, group: Sequence[AnyRecord]) -> dict[RecordKey, Partner]:
+        """Phase 0: both authorities' records of these vehicles (one list call each, every plate
+        repeated in it) over two linking windows around the stretch.
+
+        An exporting record's partner is its best candidate, exactly as ``manifest(id:)`` finds
+        it. An importing record counts as taken only when some exporting record picks it: two
+        windows are read so that every exporting candidate's own candidates are at hand, and
+        the decision agrees with the one made when that exporting record is listed.
+        """
+        vehicles = [r.vehicle.plate for r in group]
+        times = [record_time(r) for r in group]
+        cn_found, kz_found = await asyncio.gather(
+            plate_candidates(self.gw, Authority.GACC, vehicles, None, None, times, reach=2),
+            plate_candidates(self.gw, Authority.KGD, vehicles, None, None, times, reach=2),
+        )
+        pool: dict[RecordKey, AnyRecord] = {record_key(r): r for r in (*cn_found, *kz_found, *group)}
+        by_post: dict[tuple[str | None, Direction], list[AnyRecord]] = defaultdict(list)
+        for record in pool.values():
+            crossing = self.gw.crossing_of(record)
+            by_post[(crossing.id if crossing else None, record.direction)].append(record)
+        chosen: dict[RecordKey, Partner] = {}
+
+        def pick(exporter: AnyRecord) -> Partner:
+            key = record_key(exporter)
+            if key not in chosen:
+                crossing = self.gw.crossing_of(exporter)
+                # Only what the exporting record's own plate query would return: the decision
+                # must not depend on which record of the pair the stretch started from.
+                candidates = [
+                    c
+                    for c in by_post[(crossing.id if crossing else None, exporter.direction)]
+                    if mutually_findable(exporter, c)
+                ]
+                chosen[key] = self.gw_best(exporter, candidates)
+            return chosen[key]
+
+        def takers(importer: AnyRecord) -> list[tuple[AnyRecord, Link]]:
+            """Exporting records whose best candidate is ``importer``, the best first."""
+            crossing = self.gw.crossing_of(importer)
+            found = [
+                (exporter, link)
+                for exporter in by_post[(crossing.id if crossing else None, importer.direction)]
+                if is_anchor(exporter)
+                for partner, link in [pick(exporter)]
+                if partner is not None and record_key(partner) == record_key(importer)
+            ]
+            found.sort(key=lambda taken: (-taken[1].confidence, abs(record_time(taken[0]) - record_time(importer))))
+            return found
+
+        links: dict[RecordKey, Partner] = {}
+        for record in group:
+            if is_anchor(record):
+                partner, link = pick(record)
+                # Two exporting records wanting one importing record: the better one gets it.
+                won = partner is not None and record_key(takers(partner)[0][0]) == record_key(record)
+                links[record_key(record)] = (partner, link) if won else (None, Link.none())
+            else:
+                best = takers(record)
+                links[record_key(record)] = best[0] if best else (None, Link.none())
+        return links
+
+    def gw_best(self, record: AnyRecord, candidates: Sequence[AnyRecord]) -> Partner:
+        partner, link = best_partner(record, candidates, phase=self.gw.phase_of(record), window=self.gw.window)
+        return partner, link
+
+
+def _trip_of(gw: Gateway, record: AnyRecord, partner: Partner | UpstreamError) -> Trip:
+    crossing = gw.crossing_of(record)
+    if isinstance(partner, UpstreamError):
+        return gw.remember(Trip.one_sided(record, crossing, partner))
+    other, link = partner
+    cn = record if isinstance(record, ChinaManifestRecord) else other
+    kz = record if isinstance(record, KazakhstanPIRecord) else other
+    assert cn is None or isinstance(cn, ChinaManifestRecord)
+    assert kz is None or isinstance(kz, KazakhstanPIRecord)
+    return gw.remember(Trip.linked(LinkedTrip(cn, kz, link), crossing))
+
+
 async def list_manifests(
     gw: Gateway, query: ManifestQuery, first: int, after: str | None, now: Callable[[], dt.datetime]
 ) -> PageResult[Trip]:
+    """One page of trips in anchor-time order, read lazily from both authorities.
+
+    Each trip is listed once, at its exporting side's record; an importing side's record is
+    listed only when it has no partner. Records are pulled from both authorities' streams from
+    the cursor on, linked in batches, filtered, until ``first`` trips (plus one, to know whether
+    more follow) are found, the streams end, or the per-request page cap is reached.
+    """
     check_first(first)
     start, end = resolve_window(query.start, query.end, now)
     crossings = _selected(gw, query.crossing_ids)
-    # Partners of trips anchored inside the window may lie up to the linking window outside it.
-    slack = max(gw.window.before, gw.window.after)
-    base = RecordQuery(direction=query.direction, start=start - slack, end=end + slack)
-    keys = plate_search_keys(query.plate) if query.plate else None
-
-    def cn_queries() -> list[RecordQuery]:
-        plates = tuple(dict.fromkeys(keys[Authority.GACC.value])) if keys else ()
-        return [dataclasses.replace(base, post_code=c.china.code, plates=plates) for c in crossings]
-
-    def kz_queries() -> list[RecordQuery]:
-        plates = tuple(dict.fromkeys(keys[Authority.KGD.value])) if keys else ()
-        return [dataclasses.replace(base, post_code=c.kazakhstan.code, plates=plates) for c in crossings]
-
-    async def cn_all(q: RecordQuery) -> list[ChinaManifestRecord]:
-        return [r async for r in gw.china.iter_manifests(q)]
-
-    async def kz_all(q: RecordQuery) -> list[KazakhstanPIRecord]:
-        return [r async for r in gw.kazakhstan.iter_records(q)]
-
-    cn_result, kz_result = await asyncio.gather(
-        _settle(_collect([cn_all(q) for q in cn_queries()])),
-        _settle(_collect([kz_all(q) for q in kz_queries()])),
-    )
-    if query.statuses:
-        for result in (cn_result, kz_result):
-            if isinstance(result, UpstreamError):
-                raise result  # a status needs both sides
+    selected = {c.id for c in crossings}
+    cursor = decode_cursor(after) if after is not None else None
+    since = max(start, cursor.at) if cursor is not None else start
+    plates = plate_search_keys(query.plate) if query.plate else None
+    kazakhstan_limit = min(_KAZAKHSTAN_PAGE, max(_CHINA_PAGE, 2 * (first + 1)))
+    base = RecordQuery(direction=query.direction, start=since, end=end)
+    merged = MergedStreams(record_streams(gw, crossings, base, plates, cursor, kazakhstan_limit), PageBudget())
+    linker = PageLinker(gw)
     edges: list[tuple[Cursor, Trip]] = []
-    for trip in _trips(gw, cn_result, kz_result):
-        at, authority, key = _anchor(trip)
-        if start <= at < end and _matches(trip, query):
-            edges.append((Cursor(at.astimezone(dt.UTC), authority, key), trip))
-    failures = tuple(r for r in (cn_result, kz_result) if isinstance(r, UpstreamError))
-    return paginate(edges, first, after, start, end, failures=failures)
+    scanned: Cursor | None = None
+    exhausted = False
+    while len(edges) <= first and not exhausted:
+        batch: list[tuple[Cursor, AnyRecord]] = []
+        anchors = 0
+        while anchors < first + 1 - len(edges):
+            taken = await merged.next()
+            if taken is None:
+                exhausted = True
+                break
+            position, record = taken
+            crossing = gw.crossing_of(record)
+            if crossing is None or crossing.id not in selected:
+                continue
+            batch.append(taken)
+            anchors += is_anchor(record)
+        if not batch:
+            break
+        scanned = batch[-1][0]
+        partners = await linker.partners([record for _, record in batch])
+        for (position, record), partner in zip(batch, partners, strict=True):
+            if not is_anchor(record) and not isinstance(partner, UpstreamError) and partner[0] is not None:
+                continue  # listed with its exporting side's record
+            trip = _trip_of(gw, record, partner)
+            if _matches(trip, query):
+                edges.append((position, trip))
+    failures = tuple(merged.errors)
+    if len(failures) == len(merged.streams):
+        raise failures[0]
+    has_next = len(edges) > first or (not exhausted and merged.capped)
+    resume = scanned if len(edges) <= first and has_next else None
+    return PageResult(
+        edges[:first], has_next, cursor is not None, start, end, failures=failures, resume=resume
+    )
 
 
 def _selected(gw: Gateway, crossing_ids: Sequence[str]) -> list[CrossingPoint]:
@@ -172,22 +395,29 @@ def _selected(gw: Gateway, crossing_ids: Sequence[str]) -> list[CrossingPoint]:
 
 
 async def vehicle_trips(gw: Gateway, plate: PlateId, first: int) -> list[Trip]:
-    """The vehicle's trips as either authority recorded them, newest first."""
+    """The vehicle's trips as either authority recorded them, newest first.
+
+    One list call per authority with every spelling that authority may use (repeated plate
+    filters); the newest page is read when the history is longer than one page.
+    """
     check_first(first)
     keys = plate_search_keys(plate)
+    cn_query = RecordQuery(plates=tuple(dict.fromkeys(keys[Authority.GACC.value])))
+    kz_query = RecordQuery(plates=tuple(dict.fromkeys(keys[Authority.KGD.value])))
 
-    async def cn(spelling: str) -> list[ChinaManifestRecord]:
-        page = await gw.china.manifest_page(RecordQuery(plates=(spelling,)), 1, _HISTORY_PAGE)
+    async def cn() -> list[ChinaManifestRecord]:
+        page = await gw.china.manifest_page(cn_query, 1, _HISTORY_PAGE)
+        if page.total > len(page.items):  # ascending upstream order: the newest are on the last page
+            page = await gw.china.manifest_page(cn_query, -(-page.total // _HISTORY_PAGE), _HISTORY_PAGE)
         return list(page.items)
 
-    async def kz(spelling: str) -> list[KazakhstanPIRecord]:
-        page = await gw.kazakhstan.record_page(RecordQuery(plates=(spelling,)), 0, _HISTORY_PAGE)
+    async def kz() -> list[KazakhstanPIRecord]:
+        page = await gw.kazakhstan.record_page(kz_query, 0, _HISTORY_PAGE)
+        if page.total > len(page.items):
+            page = await gw.kazakhstan.record_page(kz_query, max(page.total - _HISTORY_PAGE, 0), _HISTORY_PAGE)
         return list(page.items)
 
-    cn_result, kz_result = await asyncio.gather(
-        _settle(_collect([cn(s) for s in dict.fromkeys(keys[Authority.GACC.value])])),
-        _settle(_collect([kz(s) for s in dict.fromkeys(keys[Authority.KGD.value])])),
-    )
+    cn_result, kz_result = await asyncio.gather(_settle(cn()), _settle(kz()))
     if not isinstance(cn_result, UpstreamError):
         cn_result = [r for r in cn_result if same_vehicle(r.vehicle.plate, plate)]
     if not isinstance(kz_result, UpstreamError):

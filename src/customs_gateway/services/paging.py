@@ -37,6 +37,9 @@ class PageResult(Generic[T]):
     end: dt.datetime
     # Authorities that failed: their items are missing from this page (the schema reports them).
     failures: tuple[UpstreamError, ...] = ()
+    # Where the scan stopped when it hit the page cap before filling the page: the end cursor
+    # then points here (past records read and filtered out) rather than at the last edge.
+    resume: Cursor | None = None
 
 
 def resolve_window(

@@ -41,7 +41,16 @@ from ..sources.base import PLATES_LIMIT, ChinaSource, KazakhstanSource, RecordQu
 from .lazy import Lazy
 from .lookups import Lookups
 
-__all__ = ["AnyRecord", "Gateway", "Trip", "manifest_key_of", "record_key", "record_time"]
+__all__ = [
+    "AnyRecord",
+    "Gateway",
+    "Trip",
+    "manifest_key_of",
+    "mutually_findable",
+    "plate_candidates",
+    "record_key",
+    "record_time",
+]
 
 AnyRecord = ChinaManifestRecord | KazakhstanPIRecord
 T = TypeVar("T")
@@ -58,6 +67,24 @@ def record_key(record: AnyRecord) -> RecordKey:
 
 def record_time(record: AnyRecord) -> dt.datetime:
     return record.declared_at if isinstance(record, ChinaManifestRecord) else record.registered_at
+
+
+def _findable(record: AnyRecord) -> set[str]:
+    """Canonical plates of the other authority's records that our plate query for ``record``'s
+    vehicle can return (the spellings we send, understood)."""
+    other = Authority.KGD if isinstance(record, ChinaManifestRecord) else Authority.GACC
+    return {parse_plate(spelling).canonical for spelling in plate_search_keys(record.vehicle.plate)[other.value]}
+
+
+def mutually_findable(a: AnyRecord, b: AnyRecord) -> bool:
+    """Whether a plate query from either record finds the other.
+
+    A Chinese truck from outside Xinjiang that KGD stores without its province (``A76748``)
+    is found from the Chinese record (``冀A76748`` → ``A76748``) but not back (``A76748`` →
+    ``新A76748``). Linking such a pair by plate only when both directions find each other keeps
+    the answer independent of which record a list or a lookup starts from.
+    """
+    return b.vehicle.plate.canonical in _findable(a) and a.vehicle.plate.canonical in _findable(b)
 
 
 def manifest_key_of(record: AnyRecord, crossing: CrossingPoint | None) -> ManifestKey:
@@ -340,7 +367,7 @@ class Gateway:
         async def find() -> tuple[AnyRecord | None, Link]:
             record, found = await asyncio.gather(anchor.get(), candidates.get())
             assert record is not None  # only asked for after the anchor was found
-            return self._best(record, found)
+            return self._best(record, [c for c in found if mutually_findable(record, c)])
 
         record = await anchor.get()
         if record is None:
@@ -424,7 +451,7 @@ class Gateway:
         candidates = await self._plate_candidates(
             other_authority, [record.vehicle.plate], self.crossing_of(record), record.direction, [record_time(record)]
         )
-        return self._best(record, candidates)
+        return self._best(record, [c for c in candidates if mutually_findable(record, c)])
 
     async def _plate_candidates(
         self,
@@ -444,10 +471,11 @@ async def plate_candidates(
     authority: Authority,
     plates: Sequence[PlateId],
     crossing: CrossingPoint | None,
-    direction: Direction,
+    direction: Direction | None,
     times: Sequence[dt.datetime],
+    reach: int = 1,
 ) -> list[AnyRecord]:
-    """``authority``'s records of these vehicles within the linking window of ``times``.
+    """``authority``'s records of these vehicles within ``reach`` linking windows of ``times``.
 
     Every spelling that authority may use goes into one query (at most 50 per call, calls run
     concurrently); the window spans the earliest time minus the larger linking bound to the
@@ -456,7 +484,7 @@ async def plate_candidates(
     spellings = list(dict.fromkeys(s for plate in plates for s in plate_search_keys(plate)[authority.value]))
     if not spellings or not times:
         return []
-    slack = max(gw.window.before, gw.window.after)
+    slack = max(gw.window.before, gw.window.after) * reach
     start, end = min(times) - slack, max(times) + slack + dt.timedelta(seconds=1)
     post = None
     if crossing is not None:
