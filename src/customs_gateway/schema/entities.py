@@ -269,7 +269,9 @@ class Manifest:
     @resolver(description="Border events of both sides, in time order.")
     async def timeline(self, info: Info) -> list[BorderEvent] | None:
         cn, kz = await self.trip.sides()
-        arrival = await info.context.loaders.arrival(kz.pi_number) if kz else None
+        # KGD notifies arrivals into Kazakhstan only: no call for an export.
+        imported = kz is not None and kz.direction is Direction.CN_TO_KZ
+        arrival = await info.context.loaders.arrival(kz.pi_number) if kz and imported else None
         return [
             BorderEvent(
                 kind=e.kind, authority=e.authority, at=instant(e.at), record_id=e.record_id, description=e.description

@@ -265,6 +265,8 @@ class KazakhstanPreliminaryInformation:
 
     @resolver(description="KGD's arrival notification, when the truck has arrived (imports).")
     async def arrival(self, info: Info) -> ArrivalNotification | None:
+        if self.record.direction is not Direction.CN_TO_KZ:
+            return None  # KGD notifies arrivals into Kazakhstan only: no call for an export
         notice = await info.context.loaders.arrival(self.record.pi_number)
         if notice is None:
             return None

@@ -34,6 +34,7 @@ T = TypeVar("T")
 _HISTORY_PAGE = 100
 _CHINA_PAGE = 100  # the GACC list maximum
 _KAZAKHSTAN_PAGE = 500  # the KGD list maximum
+_MIN_PAGE = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +140,7 @@ def record_streams(
     query: RecordQuery,
     plates: dict[str, list[str]] | None,
     after: Cursor | None,
+    china_size: int,
     kazakhstan_limit: int,
 ) -> list[Stream[AnyRecord]]:
     """Both authorities' records matching ``query``, one stream per post (one for all posts)."""
@@ -155,15 +157,15 @@ def record_streams(
             post_code=crossing.kazakhstan.code if crossing else None,
             plates=tuple(dict.fromkeys(plates[Authority.KGD.value])) if plates else (),
         )
-        streams.append(Stream(Authority.GACC, _china_pages(gw, cn_query), _CHINA_PAGE, position_of, after))
+        streams.append(Stream(Authority.GACC, _china_pages(gw, cn_query, china_size), china_size, position_of, after))
         kz_pages = _kazakhstan_pages(gw, kz_query, kazakhstan_limit)
         streams.append(Stream(Authority.KGD, kz_pages, kazakhstan_limit, position_of, after))
     return streams
 
 
-def _china_pages(gw: Gateway, query: RecordQuery) -> Callable[[int], Awaitable[Page[AnyRecord]]]:
+def _china_pages(gw: Gateway, query: RecordQuery, size: int) -> Callable[[int], Awaitable[Page[AnyRecord]]]:
     async def fetch(number: int) -> Page[AnyRecord]:
-        page = await gw.china.manifest_page(query, number + 1, _CHINA_PAGE)
+        page = await gw.china.manifest_page(query, number + 1, size)
         return Page(items=page.items, total=page.total)
 
     return fetch
@@ -341,9 +343,12 @@ async def list_manifests(
     cursor = decode_cursor(after) if after is not None else None
     since = max(start, cursor.at) if cursor is not None else start
     plates = plate_search_keys(query.plate) if query.plate else None
-    kazakhstan_limit = min(_KAZAKHSTAN_PAGE, max(_CHINA_PAGE, 2 * (first + 1)))
+    # Pages sized to the need: a stretch of n trips holds about n records of each authority.
+    china_size = min(_CHINA_PAGE, max(_MIN_PAGE, 2 * (first + 1)))
+    kazakhstan_limit = min(_KAZAKHSTAN_PAGE, max(_MIN_PAGE, 2 * (first + 1)))
     base = RecordQuery(direction=query.direction, start=since, end=end)
-    merged = MergedStreams(record_streams(gw, crossings, base, plates, cursor, kazakhstan_limit), PageBudget())
+    streams = record_streams(gw, crossings, base, plates, cursor, china_size, kazakhstan_limit)
+    merged = MergedStreams(streams, PageBudget())
     linker = PageLinker(gw)
     edges: list[tuple[Cursor, Trip]] = []
     scanned: Cursor | None = None
