@@ -55,6 +55,16 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from exc
 
 
+def _instant(text: str) -> dt.datetime:
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not an ISO-8601 instant: {text!r}") from exc
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"the instant needs an offset, e.g. {text}+00:00")
+    return value.astimezone(dt.UTC)
+
+
 def _add_dataset_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("dataset")
     group.add_argument("--seed", type=int, default=7, help="generator seed (default 7)")
@@ -63,6 +73,11 @@ def _add_dataset_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--days", type=int, default=90, help="days up to --end when --start is not given (default 90)")
     group.add_argument(
         "--trucks-per-day", type=int, help="mean trucks per day over all crossings (default: full volume, ~1,420)"
+    )
+    group.add_argument(
+        "--as-of",
+        type=_instant,
+        help="snapshot instant, ISO-8601 with offset (default: now to the hour when --end is today, else end of --end)",
     )
     group.add_argument("--cache-dir", type=Path, help="where databases are cached (default ~/.cache/customs-sim)")
 
@@ -78,7 +93,7 @@ def _add_server_options(parser: argparse.ArgumentParser, default_port: int) -> N
 def params_from_args(args: argparse.Namespace, now: dt.datetime | None = None) -> DatasetParams:
     """The dataset the options name: the demo one (90 days up to today) unless dates are given."""
     now = now or dt.datetime.now(dt.UTC)
-    if args.start is None and args.end is None and args.days == 90:
+    if args.start is None and args.end is None and args.days == 90 and args.as_of is None:
         demo = DatasetParams.demo(now.date(), now)
         if args.trucks_per_day is None and args.seed == demo.seed:
             return demo
@@ -86,8 +101,8 @@ def params_from_args(args: argparse.Namespace, now: dt.datetime | None = None) -
     start = args.start or end - dt.timedelta(days=args.days - 1)
     if start > end:
         raise SystemExit("customs-sim: --start is after --end")
-    as_of = None
-    if end >= now.date():
+    as_of = args.as_of
+    if as_of is None and end >= now.date():
         as_of = now.replace(minute=0, second=0, microsecond=0)
     return DatasetParams(seed=args.seed, start=start, end=end, trucks_per_day=args.trucks_per_day, as_of=as_of)
 
