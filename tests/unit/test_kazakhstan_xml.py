@@ -34,6 +34,23 @@ EXTERNAL_DTD = b"""<?xml version="1.0"?>
 
 PLAIN_DTD = b"""<?xml version="1.0"?><!DOCTYPE Checkpoints><Checkpoints xmlns="urn:kz:kgd:astana1:sim:v1"/>"""
 
+# The DOCTYPE check reads the prolog with expat's own encoding detection, so a DTD cannot hide
+# behind another encoding, a comment or a processing instruction.
+UTF16_DTD = (
+    '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE a [<!ENTITY x "y">]>'
+    '<Checkpoints xmlns="urn:kz:kgd:astana1:sim:v1">&x;</Checkpoints>'
+).encode("utf-16")
+LATIN1_DTD = (
+    '<?xml version="1.0" encoding="ISO-8859-1"?><!DOCTYPE a [<!ENTITY x "y">]>'
+    '<Checkpoints xmlns="urn:kz:kgd:astana1:sim:v1">&x;</Checkpoints>'
+).encode("latin-1")
+DTD_AFTER_COMMENT = (
+    b'<?xml version="1.0"?><!-- ' + b"x" * 100_000 + b' --><?pi <Checkpoints>?><!DOCTYPE Checkpoints>'
+    b'<Checkpoints xmlns="urn:kz:kgd:astana1:sim:v1"/>'
+)
+UNDECLARED_ENTITY = b'<Checkpoints xmlns="urn:kz:kgd:astana1:sim:v1">&lol;</Checkpoints>'
+DTD_AFTER_ROOT = b'<Checkpoints xmlns="urn:kz:kgd:astana1:sim:v1"/><!DOCTYPE Checkpoints>'
+
 GOOD = (
     f'<?xml version="1.0" encoding="UTF-8"?><Checkpoints xmlns="{NS}">'
     "<Checkpoint><Code> 55201011 </Code><Name>Нұр Жолы</Name><NameLatin></NameLatin></Checkpoint>"
@@ -48,6 +65,11 @@ GOOD = (
         (EXTERNAL_ENTITY, "hostile"),
         (EXTERNAL_DTD, "hostile"),
         (PLAIN_DTD, "hostile"),
+        (UTF16_DTD, "hostile"),
+        (LATIN1_DTD, "hostile"),
+        (DTD_AFTER_COMMENT, "hostile"),
+        (UNDECLARED_ENTITY, "malformed"),
+        (DTD_AFTER_ROOT, "malformed"),
         (GOOD[:-20], "malformed"),
         (b"", "malformed"),
         (b"\x00\xff\xfe garbage", "malformed"),
@@ -61,6 +83,11 @@ GOOD = (
         "external-entity",
         "external-dtd",
         "dtd",
+        "utf16-dtd",
+        "latin1-dtd",
+        "dtd-after-comment",
+        "undeclared-entity",
+        "dtd-after-root",
         "truncated",
         "empty",
         "binary",
