@@ -13,7 +13,7 @@ import asyncio
 import datetime as dt
 import heapq
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -65,7 +65,7 @@ class Stream(Generic[T]):
         self._page_size = page_size
         self._position = position
         self._after = after.sort_key() if after else None
-        self._buffer: deque[T] = deque()
+        self._buffer: deque[tuple[Sequence[T], int]] = deque()  # (page items, index)
         self._next_page = 0
         self._seen = 0
         self._total: int | None = None
@@ -79,13 +79,31 @@ class Stream(Generic[T]):
         return not (self.exhausted or self.capped or self.error is not None)
 
     async def head(self, budget: PageBudget) -> T | None:
-        """The next item (not consumed), fetching pages as needed; None when the stream ended."""
-        while not self._buffer and self.live:
-            await self._fill(budget)
-        return self._buffer[0] if self._buffer else None
+        """The next item (not consumed), fetching pages as needed; None when the stream ended.
+
+        Items are read (mapped, for a lazy page) only here, as they reach the head: what a
+        page fetched beyond the need is never mapped. A record that breaks the contract ends
+        the stream with that error, like a failed fetch.
+        """
+        while True:
+            while not self._buffer and self.live:
+                await self._fill(budget)
+            if not self._buffer:
+                return None
+            items, index = self._buffer[0]
+            try:
+                item = items[index]
+            except UpstreamError as exc:
+                self.error = exc
+                self._buffer.clear()
+                return None
+            if self._after is None or self._position(item).sort_key() > self._after:
+                return item
+            self._buffer.popleft()  # at or before the cursor: read on an earlier page
 
     def pop(self) -> T:
-        return self._buffer.popleft()
+        items, index = self._buffer.popleft()
+        return items[index]
 
     def position(self, item: T) -> Cursor:
         return self._position(item)
@@ -106,9 +124,7 @@ class Stream(Generic[T]):
         self._next_page += 1
         self._total = page.total if self._total is None else min(self._total, page.total)
         self._seen += len(page.items)
-        for item in page.items:
-            if self._after is None or self._position(item).sort_key() > self._after:
-                self._buffer.append(item)
+        self._buffer.extend((page.items, index) for index in range(len(page.items)))
         if len(page.items) < self._page_size or self._seen >= self._total:
             self.exhausted = True
 

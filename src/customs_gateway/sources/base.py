@@ -10,9 +10,9 @@ converts them to its authority's wire form. Lookups by key return ``None`` for u
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar, overload
 
 from ..domain import (
     ArrivalNotice,
@@ -29,6 +29,7 @@ __all__ = [
     "PLATES_LIMIT",
     "ChinaSource",
     "KazakhstanSource",
+    "LazyItems",
     "Page",
     "RecordQuery",
 ]
@@ -37,6 +38,7 @@ BATCH_LIMIT = 50  # both authorities' batch endpoints take at most 50 keys
 PLATES_LIMIT = 50  # both list endpoints take at most 50 repeated plate filters per call
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,9 +59,51 @@ class RecordQuery:
     common_manifest_id: str | None = None
 
 
+class LazyItems(Sequence[T], Generic[R, T]):
+    """A page's records, each mapped from its wire form on first access (then kept).
+
+    A list page is fetched a little larger than its reader is likely to need (one more round
+    trip costs more than a few records on the wire), so mapping — the bulk of a record's CPU
+    cost — waits until someone reads the record. A record that breaks the contract raises its
+    :class:`~customs_gateway.errors.UpstreamContract` when it is read.
+    """
+
+    __slots__ = ("_map", "_mapped", "_raw")
+
+    def __init__(self, raw: Sequence[R], map_one: Callable[[R, int], T]) -> None:
+        self._raw = raw
+        self._map = map_one
+        self._mapped: list[T | None] = [None] * len(raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[T]: ...
+
+    def __getitem__(self, index: int | slice) -> T | list[T]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self._raw)))]
+        if index < 0:
+            index += len(self._raw)
+        found = self._mapped[index]
+        if found is None:
+            found = self._mapped[index] = self._map(self._raw[index], index)
+        return found
+
+    def __iter__(self) -> Iterator[T]:
+        for index in range(len(self._raw)):
+            yield self[index]
+
+
 @dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
-    items: tuple[T, ...]
+    """One upstream page: ``items`` may map lazily (:class:`LazyItems`); ``total`` as announced."""
+
+    items: Sequence[T]
     total: int
 
 

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from ...domain import Checkpoint, ChinaManifestRecord, Inspection
 from ...errors import InvalidInput
 from ...timeutil import format_cn_time
-from ..base import PLATES_LIMIT, Page, RecordQuery
+from ..base import PLATES_LIMIT, LazyItems, Page, RecordQuery
 from .client import ChinaClient, NotFoundCode
 from .mapping import IE_FLAG_BY_DIRECTION, map_checkpoint, map_inspection, map_manifest
 from .payloads import BatchResult, contract_error, read_batch, read_list, read_page
@@ -153,7 +153,7 @@ class ChinaSourceImpl:
         params = [*_manifest_params(query), ("pageNum", str(page)), ("pageSize", str(size))]
         data = await self._client.get(_MANIFESTS, params)
         wire_page = read_page(data, "manifest page")
-        return Page(items=tuple(map(map_manifest, wire_page.items)), total=wire_page.total)
+        return Page(items=LazyItems(wire_page.items, _by_position(map_manifest)), total=wire_page.total)
 
     def iter_manifests(self, query: RecordQuery, page_size: int = 100) -> AsyncIterator[ChinaManifestRecord]:
         size = min(page_size, self._settings.page_size)
@@ -170,7 +170,7 @@ class ChinaSourceImpl:
             params["portCode"] = post_code
         data = await self._client.get(_INSPECTIONS, params)
         wire_page = read_page(data, "inspection page")
-        return Page(items=tuple(map(map_inspection, wire_page.items)), total=wire_page.total)
+        return Page(items=LazyItems(wire_page.items, _by_position(map_inspection)), total=wire_page.total)
 
     def iter_inspections(
         self, post_code: str | None, start: dt.datetime | None, end: dt.datetime | None, page_size: int = 100
@@ -194,6 +194,15 @@ class ChinaSourceImpl:
 
 
 _MAX_KEY_LENGTH = 64
+
+
+def _by_position(map_one: Callable[[object], T]) -> Callable[[object, int], T]:
+    """A mapper for :class:`LazyItems` (GACC records name themselves in errors: no position needed)."""
+
+    def mapped(raw: object, index: int) -> T:
+        return map_one(raw)
+
+    return mapped
 
 
 def _addressable(key: str) -> bool:

@@ -18,7 +18,7 @@ import httpx
 from ...domain import ArrivalNotice, Authority, Checkpoint, ExchangeRate, Inspection, KazakhstanPIRecord
 from ...errors import InvalidInput, UpstreamContract
 from ...timeutil import format_kz_time
-from ..base import PLATES_LIMIT, KazakhstanSource, Page, RecordQuery
+from ..base import PLATES_LIMIT, KazakhstanSource, LazyItems, Page, RecordQuery
 from . import mapping, xml
 from .client import KazakhstanClient, NotFound, resource_path
 from .settings import KazakhstanSourceSettings
@@ -223,10 +223,12 @@ class KazakhstanSourceImpl:
             raise InvalidInput(f"limit must be between 1 and {self._settings.page_size}")
         paged = [*params, ("offset", str(offset)), ("limit", str(limit))]
         root, headers = await self._client.get(path, paged, roots=(root_name,))
-        items = tuple(
-            parse(el, offset + index) for index, el in enumerate(mapping.list_items(root, item_name), start=1)
-        )
-        return Page(items=items, total=_total(headers, path))
+        total = _total(headers, path)
+
+        def parse_at(el: xml.Element, index: int) -> T:
+            return parse(el, offset + index + 1)
+
+        return Page(items=LazyItems(mapping.list_items(root, item_name), parse_at), total=total)
 
     async def _iterate(
         self,
