@@ -10,6 +10,7 @@ open: whoever creates a client closes it.
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -70,6 +71,18 @@ class _GraphQL(GraphQL[GatewayContext, None]):
         return orjson.dumps(data)
 
 
+def _freeze_startup_heap() -> None:
+    """Exempt what startup built (modules, schema, clients: ~0.5 M objects) from collection.
+
+    They live as long as the process, yet every full collection would walk them all; a
+    request allocates thousands of tracked objects (a KGD list page alone is thousands of
+    elements), so full collections are frequent, and walking the startup heap made garbage
+    collection about a sixth of the gateway's CPU under load.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 async def _healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
@@ -110,7 +123,11 @@ def create_app(
                 settings.kazakhstan, KazakhstanClient(settings.kazakhstan, kz_http, tokens)
             )
             logger.info("gateway ready: %d crossing points", len(crossings.all))
-            yield {"gateway": GatewayState(china, kazakhstan, crossings, window)}
+            _freeze_startup_heap()
+            try:
+                yield {"gateway": GatewayState(china, kazakhstan, crossings, window)}
+            finally:
+                gc.unfreeze()
 
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
