@@ -35,6 +35,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
+from functools import lru_cache
 from types import MappingProxyType
 
 from .domain import Authority, Country, PlateId
@@ -122,6 +123,7 @@ def normalize_plate_text(text: str) -> str:
     return _fold(text, latin=True)
 
 
+@lru_cache(maxsize=65536)  # pure, and the result is immutable: a truck's plate recurs in every record of it
 def parse_plate(text: str) -> PlateId:
     """Understand a plate as an authority wrote it. Never raises: upstream text is what it is.
 
