@@ -248,6 +248,7 @@ class ArrivalNotice:
     checkpoint_code: str
     arrived_at: dt.datetime
     vehicle_written: str
+    common_manifest_id: str | None = None  # at phase >= 1 crossings
 
 
 @dataclass(frozen=True, slots=True)

@@ -239,6 +239,19 @@ async def test_arrivals_by_pi_number(wired: Wired, known_numbers: list[str]) -> 
     assert all(len(call.url.params.get_list("piNumber")) <= 50 for call in calls)
 
 
+async def test_arrivals_by_common_manifest_id(wired: Wired, known_numbers: list[str]) -> None:
+    """The same notifications as by PI number, found by the trip's common id (phase >= 1)."""
+    records = await wired.source.records(known_numbers)
+    by_pi = await wired.source.arrivals(known_numbers)
+    common = {r.common_manifest_id: r.pi_number for r in records.values() if r and r.common_manifest_id}
+    found = await wired.source.arrivals_by_common_ids([*common, "CKM-NOBODY-20240303-99999"])
+    assert found["CKM-NOBODY-20240303-99999"] is None
+    assert {c: found[c] for c in common} == {c: by_pi[pi] for c, pi in common.items()}
+    assert any(notice is not None and notice.common_manifest_id for notice in found.values())
+    calls = wired.calls("/api/v1/arrival-notifications")
+    assert all(len(call.url.params.get_list("commonManifestId")) <= 50 for call in calls)
+
+
 async def test_paging_yields_every_record_exactly_once(wired: Wired, known_numbers: list[str]) -> None:
     seen = [record.pi_number async for record in wired.source.iter_records(RecordQuery(), page_size=7)]
     assert sorted(seen) == sorted(known_numbers)

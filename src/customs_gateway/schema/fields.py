@@ -6,12 +6,13 @@ untyped decorator; this wrapper keeps the resolver's own signature visible to my
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar, cast
 
 import strawberry
+from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
-__all__ = ["resolver"]
+__all__ = ["resolver", "selects"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -21,3 +22,18 @@ def resolver(description: str, *, name: str | None = None) -> Callable[[F], F]:
         return cast(F, strawberry.field(description=description, name=name)(fn))
 
     return decorate
+
+
+def selects(info: strawberry.Info[Any, Any], name: str) -> bool:
+    """Whether the query asks for field ``name`` directly under the field being resolved
+    (through fragments too), so a resolver can start a call in its first round only when needed."""
+
+    def found(selections: Iterable[Selection]) -> bool:
+        for selection in selections:
+            if isinstance(selection, SelectedField) and selection.name == name:
+                return True
+            if isinstance(selection, FragmentSpread | InlineFragment) and found(selection.selections):
+                return True
+        return False
+
+    return any(found(field.selections) for field in info.selected_fields)

@@ -55,6 +55,9 @@ class Loaders:
             self._load_kazakhstan_controls_by_common, max_batch_size=BATCH_LIMIT
         )
         self.arrivals = DataLoader[str, ArrivalNotice | None](self._load_arrivals, max_batch_size=BATCH_LIMIT)
+        self.arrivals_by_common = DataLoader[str, ArrivalNotice | None](
+            self._load_arrivals_by_common, max_batch_size=BATCH_LIMIT
+        )
         self.rates_by_day = DataLoader[dt.date, Mapping[str, ExchangeRate]](
             self._load_rates, max_batch_size=BATCH_LIMIT
         )
@@ -106,6 +109,13 @@ class Loaders:
         found = await self._kazakhstan.arrivals(keys)
         return [found.get(key) for key in keys]
 
+    async def _load_arrivals_by_common(self, keys: list[str]) -> list[ArrivalNotice | None]:
+        found = await self._kazakhstan.arrivals_by_common_ids(keys)
+        for notice in found.values():
+            if notice is not None:
+                self.arrivals.prime(notice.pi_number, notice)
+        return [found.get(key) for key in keys]
+
     async def _load_rates(self, days: list[dt.date]) -> list[Mapping[str, ExchangeRate]]:
         # One range call covers every day of the batch (the days of one request lie close together).
         table = await self._kazakhstan.exchange_rates_range(min(days), max(days))
@@ -139,6 +149,9 @@ class Loaders:
 
     async def arrival(self, pi_number: str) -> ArrivalNotice | None:
         return await self.arrivals.load(pi_number)
+
+    async def arrival_by_common_id(self, common_id: str) -> ArrivalNotice | None:
+        return await self.arrivals_by_common.load(common_id)
 
     async def rates(self, day: dt.date) -> Mapping[str, ExchangeRate]:
         for first, last, table in self._rate_ranges:

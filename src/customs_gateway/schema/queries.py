@@ -14,7 +14,7 @@ from .common import CrossingPoint
 from .connections import InspectionConnection, InspectionFilter, ManifestConnection, ManifestFilter
 from .context import Info
 from .entities import Inspection, Manifest, Vehicle
-from .fields import resolver
+from .fields import resolver, selects
 
 __all__ = ["Query"]
 
@@ -53,7 +53,7 @@ class Query:
         "number or a common manifest id. Null when no authority knows it."
     )
     async def manifest(self, info: Info, id: strawberry.ID) -> Manifest | None:
-        trip = await info.context.gateway.manifest(str(id))
+        trip = await info.context.gateway.manifest(str(id), with_arrival=selects(info, "timeline"))
         return None if trip is None else Manifest(trip=trip)
 
     @resolver(description="Trips in a time window, both authorities merged in time order, each trip once.")

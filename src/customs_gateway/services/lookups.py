@@ -24,6 +24,10 @@ class Lookups(Protocol):
 
     async def arrival(self, pi_number: str) -> ArrivalNotice | None: ...
 
+    async def arrival_by_common_id(self, common_id: str) -> ArrivalNotice | None:
+        """The arrival notification of a CN→KZ trip by its common id (primes the by-PI lookup)."""
+        ...
+
     async def rates(self, day: dt.date) -> Mapping[str, ExchangeRate]: ...
 
     def prefetch_rates(self, start: dt.date, end: dt.date) -> None:

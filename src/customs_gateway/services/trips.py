@@ -24,7 +24,15 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 from ..crossings import CrossingPoint, CrossingRegistry
-from ..domain import Authority, ChinaManifestRecord, Direction, Inspection, KazakhstanPIRecord, PlateId
+from ..domain import (
+    ArrivalNotice,
+    Authority,
+    ChinaManifestRecord,
+    Direction,
+    Inspection,
+    KazakhstanPIRecord,
+    PlateId,
+)
 from ..errors import UpstreamError
 from ..ids import (
     IdKind,
@@ -104,7 +112,8 @@ class Trip:
 
     ``china_inspections`` / ``kazakhstan_inspections`` are set when the trip was resolved with
     its inspections in the same round (by common id); otherwise inspections come through the
-    per-request loaders by record key.
+    per-request loaders by record key. ``arrival`` likewise: KGD's arrival notification of a
+    CN→KZ trip, asked for by common id in that same round.
     """
 
     def __init__(
@@ -127,6 +136,7 @@ class Trip:
         self.link = link
         self.china_inspections = china_inspections
         self.kazakhstan_inspections = kazakhstan_inspections
+        self.arrival: Lazy[ArrivalNotice | None] | None = None
 
     @classmethod
     def linked(cls, trip: LinkedTrip, crossing: CrossingPoint | None) -> Trip:
@@ -274,22 +284,27 @@ class Gateway:
 
     # -- finding -----------------------------------------------------------------------------
 
-    async def manifest(self, any_id: str) -> Trip | None:
-        """The trip named by a stable id, a batch number, a PI number or a common manifest id."""
+    async def manifest(self, any_id: str, *, with_arrival: bool = False) -> Trip | None:
+        """The trip named by a stable id, a batch number, a PI number or a common manifest id.
+
+        ``with_arrival``: the caller will want KGD's arrival notification (the timeline): for a
+        CN→KZ trip at a phase ≥ 1 crossing it is then asked for by common id in the same round
+        as the records, instead of by PI number in a round of its own.
+        """
         kind, value = classify_manifest_id(any_id)
         if kind is IdKind.COMMON_MANIFEST_ID:
             return await self.by_common_id(value)
         if kind is IdKind.STABLE:
             full = decode_manifest_key(value)
             if full is not None:
-                return await self._by_manifest_key(full)
+                return await self._by_manifest_key(full, with_arrival=with_arrival)
             key = decode_manifest_id(value)
             assert key is not None  # classify_manifest_id checked it decodes
         elif kind is IdKind.CHINA_BATCH_NO:
             key = RecordKey(Authority.GACC, value)
         else:
             key = RecordKey(Authority.KGD, value)
-        return await self._by_record_key_eager(key)
+        return await self._by_record_key_eager(key, with_arrival=with_arrival)
 
     async def by_record(self, key: RecordKey) -> Trip | None:
         """The trip of a record (through the loaders); its other side on demand."""
@@ -312,7 +327,7 @@ class Gateway:
         if day is not None:
             self.lookups.prefetch_rates(day - _RATE_DAYS, day + _RATE_DAYS)
 
-    async def _by_record_key_eager(self, key: RecordKey) -> Trip | None:
+    async def _by_record_key_eager(self, key: RecordKey, *, with_arrival: bool = False) -> Trip | None:
         """A batch / PI number: round 1 the record, its inspections and the rates; then the partner."""
         if (existing := self._trips.get(key)) is not None:
             return existing
@@ -323,15 +338,21 @@ class Gateway:
             return None
         partner: Lazy[tuple[AnyRecord | None, Link]] = Lazy(lambda: self.find_partner(record)).start()
         other_inspections: Lazy[list[Inspection]] = Lazy(lambda: self._partner_inspections(record, partner))
-        if record.common_manifest_id and self.phase_of(record) >= 1:
+        common_id = record.common_manifest_id
+        by_common = common_id is not None and self.phase_of(record) >= 1
+        if by_common:
             other_inspections.start()  # by common id: in the same round as the partner itself
         if isinstance(record, ChinaManifestRecord):
-            return self.trip_with_partner(
+            trip = self.trip_with_partner(
                 record, partner, china_inspections=own_inspections, kazakhstan_inspections=other_inspections
             )
-        return self.trip_with_partner(
-            record, partner, kazakhstan_inspections=own_inspections, china_inspections=other_inspections
-        )
+        else:
+            trip = self.trip_with_partner(
+                record, partner, kazakhstan_inspections=own_inspections, china_inspections=other_inspections
+            )
+        if with_arrival and by_common and common_id and record.direction is Direction.CN_TO_KZ and trip.arrival is None:
+            trip.arrival = Lazy(lambda: self.lookups.arrival_by_common_id(common_id)).start()  # that round too
+        return trip
 
     async def _partner_inspections(
         self, record: AnyRecord, partner: Lazy[tuple[AnyRecord | None, Link]]
@@ -348,14 +369,16 @@ class Gateway:
             return await self.lookups.kazakhstan_controls(found.pi_number)
         return []
 
-    async def _by_manifest_key(self, key: ManifestKey) -> Trip | None:
+    async def _by_manifest_key(self, key: ManifestKey, *, with_arrival: bool = False) -> Trip | None:
         """A stable id: everything in one concurrent round where a common id allows it."""
         if (existing := self._trips.get(key.anchor)) is not None:
             return existing
         crossing = self.crossings.by_id(key.crossing_id) if key.crossing_id else None
         self._prefetch_rates(key.declared_at.date())
         if key.common_manifest_id and crossing is not None and crossing.phase >= 1:
-            return await self.by_common_id(key.common_manifest_id, anchor=key.anchor)
+            return await self.by_common_id(
+                key.common_manifest_id, anchor=key.anchor, expected=key.direction if with_arrival else None
+            )
         own_inspections = self._inspections_by_key(key.anchor)
         anchor: Lazy[AnyRecord | None] = Lazy(lambda: self._record(key.anchor)).start()
         plate = parse_plate(key.plate) if key.plate else None
@@ -382,11 +405,18 @@ class Gateway:
             record, partner, kazakhstan_inspections=own_inspections, china_inspections=other_inspections
         )
 
-    async def by_common_id(self, common_id: str, anchor: RecordKey | None = None) -> Trip | None:
-        """Both authorities asked at once for records and inspections: the common id needs
-        neither side's record first. ``anchor``: the record a stable id named (its trip is then
-        found under that key even before it is resolved)."""
+    async def by_common_id(
+        self, common_id: str, anchor: RecordKey | None = None, expected: Direction | None = None
+    ) -> Trip | None:
+        """Both authorities asked at once for records and inspections (and, for a CN→KZ trip,
+        KGD's arrival notification): the common id needs neither side's record first.
+        ``anchor``: the record a stable id named (its trip is then found under that key even
+        before it is resolved); ``expected``: the trip's direction when the id says it (a stable id) and the caller
+        wants the arrival."""
         lookups = self.lookups
+        arrival: Lazy[ArrivalNotice | None] | None = None
+        if expected is Direction.CN_TO_KZ:  # KGD notifies arrivals into Kazakhstan only
+            arrival = Lazy(lambda: lookups.arrival_by_common_id(common_id)).start()
         cn: Lazy[ChinaManifestRecord | None] = Lazy(lambda: lookups.china_by_common_id(common_id)).start()
         kz: Lazy[KazakhstanPIRecord | None] = Lazy(lambda: lookups.kazakhstan_by_common_id(common_id)).start()
         cn_inspections: Lazy[list[Inspection]] = Lazy(
@@ -421,6 +451,8 @@ class Gateway:
             china_inspections=cn_inspections,
             kazakhstan_inspections=kz_inspections,
         )
+        if direction is Direction.CN_TO_KZ:
+            trip.arrival = arrival
         return self.remember(trip)
 
     def _common_link(self, cn: ChinaManifestRecord | None, kz: KazakhstanPIRecord | None) -> Link:

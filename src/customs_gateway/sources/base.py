@@ -164,6 +164,12 @@ class KazakhstanSource(Protocol):
 
     async def arrivals(self, pi_numbers: Sequence[str]) -> dict[str, ArrivalNotice | None]: ...
 
+    async def arrivals_by_common_ids(self, common_ids: Sequence[str]) -> dict[str, ArrivalNotice | None]:
+        """The arrival notification of the trip of each common manifest id (the latest, should
+        there be several); None when there is none (yet, or an export: KGD notifies arrivals
+        into Kazakhstan only)."""
+        ...
+
     async def record_page(self, query: RecordQuery, offset: int, limit: int) -> Page[KazakhstanPIRecord]:
         """One page (0-based offset, limit ≤ 500) in registration-time order."""
         ...

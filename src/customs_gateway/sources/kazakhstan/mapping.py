@@ -253,6 +253,7 @@ def arrival_notice(el: xml.Element, position: int | None = None) -> ArrivalNotic
         checkpoint_code=r.text("CheckpointCode"),
         arrived_at=r.moment("ArrivalDateTime"),
         vehicle_written=r.text("VehicleRegNumber"),
+        common_manifest_id=r.opt_text("CommonManifestId"),
     )
 
 

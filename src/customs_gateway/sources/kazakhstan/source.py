@@ -205,6 +205,31 @@ class KazakhstanSourceImpl:
                 latest[notice.pi_number] = notice
         return latest
 
+    async def arrivals_by_common_ids(self, common_ids: Sequence[str]) -> dict[str, ArrivalNotice | None]:
+        """The arrival notification of each common manifest id (the latest, should there be several)."""
+        found = await self._batched(common_ids, self._common_arrivals_chunk)
+        return {key: found.get(key) for key in common_ids}
+
+    async def _common_arrivals_chunk(self, common_ids: list[str]) -> dict[str, ArrivalNotice | None]:
+        params: Params = [("commonManifestId", c) for c in common_ids]
+        latest: dict[str, ArrivalNotice | None] = dict.fromkeys(common_ids)
+        async for notice in self._iterate(
+            _ARRIVALS,
+            params,
+            "ArrivalNotificationList",
+            "ArrivalNotification",
+            mapping.arrival_notice,
+            self._settings.page_size,
+        ):
+            key = notice.common_manifest_id
+            if key is None or key not in latest:
+                stray = f"arrival answer has a notification not asked for: {notice.number[:40]}"
+                raise UpstreamContract(Authority.KGD, stray, endpoint=_ARRIVALS)
+            current = latest[key]
+            if current is None or notice.arrived_at >= current.arrived_at:
+                latest[key] = notice
+        return latest
+
     # -- pages --------------------------------------------------------------------------------
 
     async def _page(
