@@ -39,8 +39,8 @@ def decide(error: Exception, *, idempotent: bool = True, attempt: int = 1, remai
     return backoff_for(error, idempotent=idempotent, attempt=attempt, remaining_s=remaining_s, config=CONFIG)
 
 
-RETRYABLE = [UpstreamUnavailable(KGD, "HTTP 503"), UpstreamTimeout(KGD, "read timeout")]
-NEVER = [
+RETRYABLE: list[Exception] = [UpstreamUnavailable(KGD, "HTTP 503"), UpstreamTimeout(KGD, "read timeout")]
+NEVER: list[Exception] = [
     UpstreamRejected(KGD, "HTTP 401"),
     UpstreamContract(KGD, "not XML"),
     CircuitOpen(KGD, "circuit open", retry_after_s=0.1),
