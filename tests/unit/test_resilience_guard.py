@@ -236,11 +236,13 @@ async def test_an_open_circuit_fails_fast_without_calling() -> None:
     assert recorder.states == [CircuitState.OPEN]
 
 
-async def test_a_circuit_opening_mid_retry_stops_the_retries() -> None:
+async def test_a_circuit_opening_mid_retry_stops_the_retries_with_the_real_error() -> None:
     guard = make_guard(threshold=2, attempts=5)
-    upstream = Upstream([unavailable() for _ in range(5)])
-    with pytest.raises(CircuitOpen):
+    errors = [unavailable() for _ in range(5)]
+    upstream = Upstream(list(errors))
+    with pytest.raises(UpstreamUnavailable) as caught:
         await guard.call("manifest.get", True, upstream)
+    assert caught.value is errors[1]
     assert upstream.calls == 2
 
 

@@ -11,8 +11,8 @@ Order of one attempt, and why::
 
 The breaker comes before the limiter so that a dead upstream's callers fail in microseconds
 instead of first queueing behind each other; the slot is held for one attempt only, so a backoff
-never occupies capacity. Retries go round the whole sequence, so a retry meets an opened
-circuit or a full bulkhead like any other call.
+never occupies capacity. Retries go round the whole sequence, so a retry meets a full bulkhead
+like any other call; none is made once the circuit has left "closed" (it would only fail fast).
 
 How an outcome counts for the breaker: ``UpstreamUnavailable`` and ``UpstreamTimeout`` are
 failures, except a timeout whose budget the *operation's deadline* had cut below the upstream's
@@ -153,11 +153,14 @@ class UpstreamGuard:
         default operation budget of its own, so retries are always bounded in time.
         """
         deadline = current_deadline() or Deadline.after(self._default_deadline_s, self._clock)
-        plan = RetryPlan(self._policy.retry, idempotent, deadline)
+        plan = RetryPlan(self._policy.retry, idempotent, deadline, allow=self._closed)
         async for attempt in plan:
             with attempt:
                 return await self._attempt(endpoint, attempt.num, deadline, attempt_fn)
         raise AssertionError("unreachable: stamina re-raises the last error")
+
+    def _closed(self) -> bool:
+        return self.breaker.state is CircuitState.CLOSED
 
     def status(self) -> UpstreamStatus:
         return UpstreamStatus(

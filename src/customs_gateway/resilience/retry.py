@@ -17,7 +17,7 @@ fast is the point; :class:`TooManyConcurrentCalls`: retrying adds load where the
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 import stamina
@@ -65,12 +65,15 @@ class RetryPlan:
     """``async for attempt in RetryPlan(...): with attempt: …``: stamina's loop, deadline-aware.
 
     A class rather than a generator so the caller may ``return`` from inside the loop without
-    leaving an unfinished async generator for the event loop to finalise.
+    leaving an unfinished async generator for the event loop to finalise. ``allow`` is asked
+    before each retry (the guard: "is the circuit still closed?"), so an error that just opened
+    the circuit propagates as itself instead of being replaced by a fast-fail "circuit open".
     """
 
     config: RetryConfig
     idempotent: bool
     deadline: Deadline
+    allow: Callable[[], bool] = lambda: True
     attempt: int = 0
     _attempts: AsyncIterator[stamina.Attempt] | None = field(default=None, repr=False)
 
@@ -96,6 +99,8 @@ class RetryPlan:
         return attempt
 
     def _hook(self, error: Exception) -> bool | float:
+        if not self.allow():
+            return False
         return backoff_for(
             error,
             idempotent=self.idempotent,
