@@ -331,3 +331,17 @@ async def test_from_config_takes_the_authoritys_policy_and_the_default_deadline(
     assert loop.time() - started < 0.5
     assert UpstreamGuard.from_config(Authority.KGD, config, total_timeout_s=5.0).status().concurrency_limit == 16
 
+
+
+def test_resilience_config_reads_like_the_settings_file_and_refuses_inconsistencies() -> None:
+    config = ResilienceConfig.model_validate(
+        {"operation_deadline_s": 8, "per_upstream": {"KGD": {"retry": {"attempts": 2}}}}
+    )
+    assert config.policy_for(Authority.KGD).retry.attempts == 2
+    assert config.policy_for(GACC) == UpstreamPolicy()
+    with pytest.raises(ValueError, match="min_calls"):
+        BreakerConfig(window=5, min_calls=6)
+    with pytest.raises(ValueError, match="max_open_s"):
+        BreakerConfig(open_s=30, max_open_s=10)
+    with pytest.raises(ValueError):
+        ResilienceConfig.model_validate({"default": {"retry": {"attemps": 3}}})  # typo: refused, not ignored
