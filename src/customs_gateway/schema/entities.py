@@ -271,10 +271,7 @@ class Manifest:
         cn, kz = await self.trip.sides()
         # KGD notifies arrivals into Kazakhstan only: no call for an export.
         imported = kz is not None and kz.direction is Direction.CN_TO_KZ
-        arrival = None
-        if kz is not None and imported:
-            asked = self.trip.arrival  # by common id, in the round that found the trip
-            arrival = await asked.get() if asked is not None else await info.context.loaders.arrival(kz.pi_number)
+        arrival = await self.trip.arrival_notice(kz, info.context.loaders) if kz and imported else None
         return [
             BorderEvent(
                 kind=e.kind, authority=e.authority, at=instant(e.at), record_id=e.record_id, description=e.description

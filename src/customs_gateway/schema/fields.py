@@ -24,16 +24,18 @@ def resolver(description: str, *, name: str | None = None) -> Callable[[F], F]:
     return decorate
 
 
-def selects(info: strawberry.Info[Any, Any], name: str) -> bool:
-    """Whether the query asks for field ``name`` directly under the field being resolved
-    (through fragments too), so a resolver can start a call in its first round only when needed."""
+def selects(info: strawberry.Info[Any, Any], *path: str) -> bool:
+    """Whether the query asks for the field at ``path`` under the field being resolved (e.g.
+    ``"kazakhstan", "arrival"``; through fragments too), so a resolver can start a call in its
+    first round only when it will be needed."""
 
-    def found(selections: Iterable[Selection]) -> bool:
+    def found(selections: Iterable[Selection], path: tuple[str, ...]) -> bool:
         for selection in selections:
-            if isinstance(selection, SelectedField) and selection.name == name:
-                return True
-            if isinstance(selection, FragmentSpread | InlineFragment) and found(selection.selections):
+            if isinstance(selection, SelectedField) and selection.name == path[0]:
+                if len(path) == 1 or found(selection.selections, path[1:]):
+                    return True
+            elif isinstance(selection, FragmentSpread | InlineFragment) and found(selection.selections, path):
                 return True
         return False
 
-    return any(found(field.selections) for field in info.selected_fields)
+    return any(found(field.selections, path) for field in info.selected_fields)

@@ -29,6 +29,10 @@ def _hs_prefix(value: str | None) -> str | None:
     return value
 
 
+def _wants_arrival(info: Info) -> bool:
+    return selects(info, "timeline") or selects(info, "kazakhstan", "arrival")
+
+
 @strawberry.type(description="Ask about trucks crossing between China and Kazakhstan, as both customs see them.")
 class Query:
     @resolver(description="The configured crossing points: both posts of each pair and the phase.")
@@ -53,7 +57,7 @@ class Query:
         "number or a common manifest id. Null when no authority knows it."
     )
     async def manifest(self, info: Info, id: strawberry.ID) -> Manifest | None:
-        trip = await info.context.gateway.manifest(str(id), with_arrival=selects(info, "timeline"))
+        trip = await info.context.gateway.manifest(str(id), with_arrival=_wants_arrival(info))
         return None if trip is None else Manifest(trip=trip)
 
     @resolver(description="Trips in a time window, both authorities merged in time order, each trip once.")

@@ -267,7 +267,7 @@ class KazakhstanPreliminaryInformation:
     async def arrival(self, info: Info) -> ArrivalNotification | None:
         if self.record.direction is not Direction.CN_TO_KZ:
             return None  # KGD notifies arrivals into Kazakhstan only: no call for an export
-        notice = await info.context.loaders.arrival(self.record.pi_number)
+        notice = await self.trip.arrival_notice(self.record, info.context.loaders)
         if notice is None:
             return None
         return ArrivalNotification(

@@ -170,6 +170,13 @@ class Trip:
             link=Lazy.failed(other_side_error),
         )
 
+    async def arrival_notice(self, kz: KazakhstanPIRecord, lookups: Lookups) -> ArrivalNotice | None:
+        """KGD's arrival notification of this trip's Kazakh record: the one asked for by common id
+        in the round that found the trip, else by PI number."""
+        if self.arrival is not None:
+            return await self.arrival.get()
+        return await lookups.arrival(kz.pi_number)
+
     def inspections_lazy(self, authority: Authority) -> Lazy[list[Inspection]] | None:
         return self.china_inspections if authority is Authority.GACC else self.kazakhstan_inspections
 
