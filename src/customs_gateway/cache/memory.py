@@ -88,9 +88,11 @@ class BoundedMemoryCache(SimpleMemoryBackend):  # type: ignore[misc]  # aiocache
         return list(self._store)
 
     def peek(self, key: str) -> bytes | None:
-        """The stored bytes, without touching the LRU order or honouring expiry (for tests)."""
+        """The stored bytes of a live entry, without touching the LRU order (tests, diagnostics)."""
         slot = self._store.get(key)
-        return None if slot is None else slot.value
+        if slot is None or (slot.expires_at is not None and slot.expires_at <= self._clock()):
+            return None
+        return slot.value
 
     @staticmethod
     def entry_size(key: str, value: bytes) -> int:
