@@ -17,6 +17,7 @@ non-event in practice.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final, TypeAlias
@@ -55,6 +56,18 @@ def _reject(value: object) -> object:
     raise TypeError(f"list parameters must be JSON-native (str, int, float, bool, None, list, dict), got {type(value)}")
 
 
+def _reject_non_finite(value: object) -> None:
+    # orjson writes NaN and infinities as null: they would share a key with None.
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("list parameters cannot be NaN or infinite")
+    if isinstance(value, Mapping):
+        for item in value.values():
+            _reject_non_finite(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _reject_non_finite(item)
+
+
 @dataclass(frozen=True, slots=True)
 class ListQuery:
     """The parameters of a list request, reduced to a digest: equal parameters, equal key."""
@@ -63,6 +76,7 @@ class ListQuery:
 
     @classmethod
     def of(cls, params: Mapping[str, object]) -> ListQuery:
+        _reject_non_finite(params)
         canonical = orjson.dumps(
             params,
             default=_reject,
