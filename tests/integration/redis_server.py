@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-__all__ = ["free_port", "redis_url", "running_redis_server"]
+__all__ = ["free_port", "redis_url", "running_redis_server", "unreachable_redis_url"]
 
 
 def free_port() -> int:
@@ -68,3 +68,9 @@ def running_redis_server(workdir: Path, *, start_timeout_s: float = 10.0) -> Ite
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with running_redis_server(tmp_path_factory.mktemp("redis")) as url:
         yield url
+
+
+@pytest.fixture
+def unreachable_redis_url() -> str:
+    """A Redis URL on a loopback port nothing listens on (connections are refused at once)."""
+    return f"redis://127.0.0.1:{free_port()}/0"
