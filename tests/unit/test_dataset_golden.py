@@ -1,0 +1,96 @@
+"""Golden hashes: the generator's and the builder's output bytes never change by accident.
+
+The ground truth is pinned by hard-coded SHA-256 digests (bump ``GENERATOR_VERSION`` and these
+together when a change of the trips is meant). The authorities' stored documents are compared with a
+reference rendered the obvious way (one process, each trip straight into each writer), so a faster
+build pipeline can never change what the simulators serve, whoever owns the renderers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from customs_sim.china.store import ChinaStoreWriter
+from customs_sim.dataset import DatasetFiles, build_dataset, rate_rows
+from customs_sim.generator import DatasetParams, generate_trips
+from customs_sim.kazakhstan.store import KazakhstanStoreWriter
+from customs_sim.truthjson import to_json
+
+# Six days across the Kazakh clock change, the snapshot in the middle of the last day: trips in
+# transit, trips not started yet, every flaw, every corridor, both directions at every crossing.
+GOLDEN = DatasetParams(
+    seed=3,
+    start=dt.date(2024, 2, 27),
+    end=dt.date(2024, 3, 3),
+    trucks_per_day=300,
+    as_of=dt.datetime(2024, 3, 3, 9, 30, tzinfo=dt.UTC),
+)
+TRUTH_JSON_SHA256 = "29a8399210185bb17b58821b3b5d931095e9acbeffecb4503aea3d1320006ac7"
+TRUTH_DB_SHA256 = "4faf5f472941ccbbe73139215d0688897e930521b808c95b9bce44e6e5bb5f20"
+
+
+def db_digest(path: Path) -> str:
+    """SHA-256 of a database's schema (no root pages) and of every row of every table in rowid order."""
+    digest = hashlib.sha256()
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        schema = conn.execute(
+            "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name"
+        ).fetchall()
+        digest.update(repr(schema).encode())
+        for _type, name, _table, sql in schema:
+            if _type != "table":
+                continue
+            order = "1, 2" if "WITHOUT ROWID" in sql else "rowid"
+            columns = "*" if "WITHOUT ROWID" in sql else "rowid, *"
+            digest.update(f"\n#{name}\n".encode())
+            for row in conn.execute(f"SELECT {columns} FROM {name} ORDER BY {order}"):  # noqa: S608
+                digest.update(repr(row).encode())
+                digest.update(b"\n")
+    finally:
+        conn.close()
+    return digest.hexdigest()
+
+
+def reference_stores(params: DatasetParams, directory: Path) -> tuple[Path, Path]:
+    """Both authorities' databases rendered the obvious way: one process, trip by trip."""
+    china_db, kazakhstan_db = directory / "china.sqlite", directory / "kazakhstan.sqlite"
+    with ChinaStoreWriter(china_db) as china, KazakhstanStoreWriter(kazakhstan_db) as kazakhstan:
+        kazakhstan.add_rates(rate_rows(params))
+        for trip in generate_trips(params):
+            china.add(trip)
+            kazakhstan.add(trip)
+    return china_db, kazakhstan_db
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> DatasetFiles:
+    return build_dataset(GOLDEN, tmp_path_factory.mktemp("golden"))
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return reference_stores(GOLDEN, tmp_path_factory.mktemp("reference"))
+
+
+def test_generated_truth_json_is_pinned() -> None:
+    digest = hashlib.sha256()
+    for trip in generate_trips(GOLDEN):
+        digest.update(to_json(trip))
+        digest.update(b"\n")
+    assert digest.hexdigest() == TRUTH_JSON_SHA256
+
+
+def test_truth_database_is_pinned(built: DatasetFiles) -> None:
+    assert db_digest(built.truth_db) == TRUTH_DB_SHA256
+
+
+def test_served_documents_match_a_trip_by_trip_render(built: DatasetFiles, reference: tuple[Path, Path]) -> None:
+    china_db, kazakhstan_db = reference
+    assert db_digest(built.china_db) == db_digest(china_db)
+    assert db_digest(built.kazakhstan_db) == db_digest(kazakhstan_db)
