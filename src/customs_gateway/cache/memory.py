@@ -31,10 +31,10 @@ from .backend import AiocacheBackend, EvictionListener, RawBytesSerializer
 
 __all__ = ["ENTRY_OVERHEAD", "BoundedMemoryCache", "MemoryBackend"]
 
-ENTRY_OVERHEAD: Final = 240
+ENTRY_OVERHEAD: Final = 260
 """Bytes of Python objects per entry besides the key's and the value's characters (measured with
-tracemalloc on CPython 3.11: bytes and str headers, the slot object and its float, the dict and
-linked-list nodes of the OrderedDict)."""
+tracemalloc on CPython 3.11 by ``benchmarks/cache_memory.py``: bytes and str headers, the slot
+object and its float, the dict and linked-list nodes of the OrderedDict)."""
 
 
 class _Slot:
