@@ -171,6 +171,10 @@ class EntityCache:
 
         Raises what ``fetch_missing`` raised if some key could be answered neither by the upstream
         nor by a stale entry; nothing is cached then.
+
+        A key already being loaded by a concurrent call is not loaded again: this call waits for
+        that load and gets its answer (fetched with that call's ``fetch_missing`` and policy, which
+        for one resource are the same thing).
         """
         by_backend_key = {self._keys.build(resource, key): key for key in keys}
 
