@@ -1,8 +1,9 @@
 """Build (or reuse) a dataset: the three SQLite databases of one :class:`DatasetParams`.
 
-One pass over :func:`~customs_sim.generator.trips_by_day` feeds three writers: the ground truth
-(``truth.sqlite``, written here), China's store and Kazakhstan's store (each renders its own view
-and ignores the trips its side did not see). Only one day's trips are in memory at a time.
+Generated trips feed three writers: the ground truth (``truth.sqlite``, written here), China's
+store and Kazakhstan's store (each renders its own view and ignores the trips its side did not see).
+The days are built in shards on every core and merged (:mod:`customs_sim.shards`); each process
+holds one day's trips at a time.
 
 Caching. A dataset lives in ``<cache_dir>/<params.cache_key()>/``. It is built in a private
 sibling directory and renamed into place when complete, so a reader never sees a half-built
@@ -19,17 +20,19 @@ import os
 import random
 import shutil
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from customs_sim.china.store import ChinaStoreWriter
-from customs_sim.generator import GENERATOR_VERSION, DatasetParams, trips_by_day
+from customs_sim.generator import GENERATOR_VERSION, DatasetParams
 from customs_sim.kazakhstan.store import KazakhstanStoreWriter
 from customs_sim.model import Trip
 from customs_sim.rates import CURRENCIES, nbk_rate
+from customs_sim.shards import PARALLEL_MIN_TRIPS, build_in_shards, default_workers, expected_trips
 from customs_sim.truthjson import from_json, to_json
 
 __all__ = [
@@ -98,7 +101,8 @@ def rate_rows(params: DatasetParams) -> Iterator[tuple[dt.date, str, Decimal]]:
 class TruthWriter:
     """Writes ``truth.sqlite``: one row per trip with its ids and its exact JSON (see truthjson)."""
 
-    def __init__(self, path: Path, params: DatasetParams) -> None:
+    def __init__(self, path: Path, params: DatasetParams, *, indexes: bool = True) -> None:
+        self._indexes = indexes  # a shard skips them: the merged database gets them once
         self._conn = sqlite3.connect(path)
         # The whole dataset directory is renamed into place only when complete: no journal needed.
         self._conn.execute("PRAGMA journal_mode=OFF")
@@ -137,7 +141,8 @@ class TruthWriter:
 
     def close(self) -> None:
         self._flush()
-        self._conn.executescript(_TRUTH_INDEXES)
+        if self._indexes:
+            self._conn.executescript(_TRUTH_INDEXES)
         self._conn.commit()
         self._conn.close()
 
@@ -145,9 +150,15 @@ class TruthWriter:
         self._conn.close()
 
 
-def build_dataset(params: DatasetParams, cache_dir: Path | None = None, progress: bool = False) -> DatasetFiles:
+def build_dataset(
+    params: DatasetParams, cache_dir: Path | None = None, progress: bool = False, *, workers: int | None = None
+) -> DatasetFiles:
     """The dataset of ``params`` under ``cache_dir`` (default :func:`default_cache_dir`), built
-    first unless a complete one is already there."""
+    first unless a complete one is already there.
+
+    ``workers`` processes build it (default: one per core, at most 4; a small dataset is built in
+    this process); the databases hold the same rows in the same order whatever their number.
+    """
     root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     final = root / params.cache_key()
     files = DatasetFiles.in_dir(final, params)
@@ -157,7 +168,7 @@ def build_dataset(params: DatasetParams, cache_dir: Path | None = None, progress
     work = root / f"{final.name}.building-{os.getpid()}-{random.getrandbits(32):08x}"
     work.mkdir()
     try:
-        _write(params, DatasetFiles.in_dir(work, params), progress)
+        _write(params, DatasetFiles.in_dir(work, params), progress, workers)
         try:
             os.rename(work, final)
         except OSError:
@@ -170,37 +181,44 @@ def build_dataset(params: DatasetParams, cache_dir: Path | None = None, progress
     return files
 
 
-def _write(params: DatasetParams, files: DatasetFiles, progress: bool) -> None:
-    truth = TruthWriter(files.truth_db, params)
-    china = ChinaStoreWriter(files.china_db)
-    kazakhstan = KazakhstanStoreWriter(files.kazakhstan_db)
+def _write(params: DatasetParams, files: DatasetFiles, progress: bool, workers: int | None) -> None:
+    """The three databases: each writer's build of zero trips, filled from day shards (see shards)."""
+    if workers is None:
+        workers = default_workers() if expected_trips(params) >= PARALLEL_MIN_TRIPS else 1
+    TruthWriter(files.truth_db, params).close()
+    ChinaStoreWriter(files.china_db).close()
+    with KazakhstanStoreWriter(files.kazakhstan_db) as kazakhstan:
+        kazakhstan.add_rates(rate_rows(params))
     bar = None
     if progress:
         from tqdm import tqdm  # only when asked: tests and servers never draw bars
 
         total = (params.end - params.start).days + 1
         bar = tqdm(total=total, unit="day", desc="customs-sim dataset")
+    shard_dir = files.truth_db.parent / "shards"
+    shard_dir.mkdir()
     try:
-        kazakhstan.add_rates(rate_rows(params))
-        for day, trips in trips_by_day(params):
-            for trip in trips:
-                truth.add(trip)
-                china.add(trip)
-                kazakhstan.add(trip)
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix_str(day.isoformat(), refresh=False)
-        truth.close()
-        china.close()
-        kazakhstan.close()
-    except BaseException:
-        truth.abort()
-        china.abort()
-        kazakhstan.abort()
-        raise
+        build_in_shards(
+            params,
+            (files.truth_db, files.china_db, files.kazakhstan_db),
+            shard_dir,
+            workers,
+            None if bar is None else _ticker(bar),
+        )
+        if bar is not None:  # the days after the snapshot, which hold no trip
+            bar.update(total - bar.n)
     finally:
+        shutil.rmtree(shard_dir, ignore_errors=True)
         if bar is not None:
             bar.close()
+
+
+def _ticker(bar: Any) -> Callable[[dt.date], None]:
+    def tick(day: dt.date) -> None:
+        bar.update(1)
+        bar.set_postfix_str(day.isoformat(), refresh=False)
+
+    return tick
 
 
 class GroundTruth:

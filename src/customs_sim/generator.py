@@ -59,7 +59,14 @@ from customs_sim.plates import written_by_cn, written_by_kz
 from customs_sim.rates import convert
 from customs_sim.reference import CROSSINGS, KZ_OFFSET_SWITCH, Crossing, Post
 
-__all__ = ["GENERATOR_VERSION", "DatasetParams", "day_trips", "generate_trips", "trips_by_day"]
+__all__ = [
+    "GENERATOR_VERSION",
+    "DatasetParams",
+    "day_trips",
+    "generate_trips",
+    "last_day_with_trips",
+    "trips_by_day",
+]
 
 #: Bump whenever the same parameters would produce different trips: it is part of the cache key.
 GENERATOR_VERSION = "1"
@@ -180,8 +187,7 @@ def generate_trips(params: DatasetParams) -> Iterator[Trip]:
 def trips_by_day(params: DatasetParams) -> Iterator[tuple[dt.date, list[Trip]]]:
     """The dataset one day at a time (all crossings), so a caller can report progress by day."""
     pools = build_pools(params.seed)
-    # A trip's first record is at most ~2 days before its anchor day; later days hold nothing yet.
-    last = min(params.end, params.cutoff.date() + dt.timedelta(days=2))
+    last = last_day_with_trips(params)
     for day in params.days():
         if day > last:
             yield day, []
@@ -190,6 +196,12 @@ def trips_by_day(params: DatasetParams) -> Iterator[tuple[dt.date, list[Trip]]]:
         for crossing in CROSSINGS:
             trips += day_trips(params, day, crossing, pools)
         yield day, trips
+
+
+def last_day_with_trips(params: DatasetParams) -> dt.date:
+    """The last day that can hold a trip (earlier than ``start`` when none can)."""
+    # A trip's first record is at most ~2 days before its anchor day; later days hold nothing yet.
+    return min(params.end, params.cutoff.date() + dt.timedelta(days=2))
 
 
 def day_trips(params: DatasetParams, day: dt.date, crossing: Crossing, pools: Pools | None = None) -> list[Trip]:

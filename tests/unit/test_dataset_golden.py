@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from customs_sim import shards
 from customs_sim.china.store import ChinaStoreWriter
 from customs_sim.dataset import DatasetFiles, build_dataset, rate_rows
 from customs_sim.generator import DatasetParams, generate_trips
@@ -94,3 +95,18 @@ def test_served_documents_match_a_trip_by_trip_render(built: DatasetFiles, refer
     china_db, kazakhstan_db = reference
     assert db_digest(built.china_db) == db_digest(china_db)
     assert db_digest(built.kazakhstan_db) == db_digest(kazakhstan_db)
+
+
+def test_sharded_in_processes_the_databases_hold_the_same_rows(
+    built: DatasetFiles, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(shards, "CHUNK_DAYS", 2)  # three shards merged, built by two processes
+    assert len(shards.chunks(GOLDEN)) == 3
+    sharded = build_dataset(GOLDEN, tmp_path, workers=2)
+    for mine, theirs in (
+        (sharded.truth_db, built.truth_db),
+        (sharded.china_db, built.china_db),
+        (sharded.kazakhstan_db, built.kazakhstan_db),
+    ):
+        assert db_digest(mine) == db_digest(theirs)
+    assert [p.name for p in tmp_path.iterdir()] == [GOLDEN.cache_key()]  # no shard left behind
