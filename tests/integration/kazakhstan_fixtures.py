@@ -2,7 +2,7 @@
 
 They cover both directions, every status, both UTC offsets (+06:00 before 2024-03-01), every
 corridor and control form, a recognized Chinese scan, a trip China alone saw and text that needs
-XML escaping.
+XML escaping. Trip 4 is at a phase-0 crossing (no common manifest id); the others carry one.
 """
 
 from __future__ import annotations
@@ -492,6 +492,7 @@ def expected_controls(trip: Trip) -> list[dict[str, str | None]]:
         {
             "ControlNumber": f"{office}-{day}-K{seq[-6:]}-{n}",
             "PINumber": trip.kz_pi_number,
+            "CommonManifestId": trip.common_id,  # absent at phase-0 crossings
             "RiskCorridor": _CORRIDOR[trip.kz_corridor] if trip.kz_corridor else None,
             "ControlForm": _FORM[i.kind],
             "StartDateTime": local(i.started_at),
@@ -513,6 +514,7 @@ def control_fields(element: ElementTree.Element) -> dict[str, str | None]:
 _CONTROL_KEYS = (
     "ControlNumber",
     "PINumber",
+    "CommonManifestId",
     "RiskCorridor",
     "ControlForm",
     "StartDateTime",

@@ -34,13 +34,14 @@ __all__ = ["API_PREFIX", "create_kazakhstan_app"]
 API_PREFIX = "/api/v1"
 BATCH_MAX = 50
 PLATES_MAX = 50
+ARRIVAL_KEYS_MAX = 50  # piNumber and commonManifestId filters of the arrival list, each
 PAGE_MAX = 500
 RATES_RANGE_MAX_DAYS = 366
 _DIRECTIONS = frozenset({"IM", "EK"})
 
 _PAGING = frozenset({"offset", "limit"})
 _PI_PARAMS = _PAGING | {"checkpoint", "direction", "from", "to", "plate", "commonManifestId"}
-_ARRIVAL_PARAMS = _PAGING | {"checkpoint", "from", "to", "piNumber"}
+_ARRIVAL_PARAMS = _PAGING | {"checkpoint", "from", "to", "piNumber", "commonManifestId"}
 _CONTROL_PARAMS = _PAGING | {"checkpoint", "from", "to"}
 
 _MESSAGES = {
@@ -69,6 +70,14 @@ def _checkpoint(query: QueryReader, store: KazakhstanStore) -> str | None:
     return query.choice("checkpoint", store.checkpoint_codes)
 
 
+def _distinct_keys(query: QueryReader, name: str, most: int) -> tuple[str, ...]:
+    """A repeatable filter's values, duplicates once; at most ``most`` distinct ones."""
+    keys = tuple(dict.fromkeys(query.values(name)))
+    if len(keys) > most:
+        raise ApiError.invalid(name)
+    return keys
+
+
 def _page(request: Request, resource: str, root: str, allowed: frozenset[str]) -> Response:
     store = _store(request)
     query = QueryReader(request.query_params, allowed)
@@ -76,6 +85,7 @@ def _page(request: Request, resource: str, root: str, allowed: frozenset[str]) -
     since, until = query.window()
     direction = common_id = None
     pi_numbers: tuple[str, ...] = ()
+    common_ids: tuple[str, ...] = ()
     plates: tuple[str, ...] = ()
     if resource == "pi":
         direction = query.choice("direction", _DIRECTIONS)
@@ -84,11 +94,10 @@ def _page(request: Request, resource: str, root: str, allowed: frozenset[str]) -
             raise ApiError.invalid("plate")
         common_id = query.text("commonManifestId")
     elif resource == "arrivals":
-        pi_numbers = tuple(dict.fromkeys(query.values("piNumber")))
-        if len(pi_numbers) > PAGE_MAX:
-            raise ApiError.invalid("piNumber")
+        pi_numbers = _distinct_keys(query, "piNumber", ARRIVAL_KEYS_MAX)
+        common_ids = _distinct_keys(query, "commonManifestId", ARRIVAL_KEYS_MAX)
     offset, limit = _paging(query)
-    filters = RecordQuery(checkpoint, direction, since, until, plates, common_id, pi_numbers)
+    filters = RecordQuery(checkpoint, direction, since, until, plates, common_id, pi_numbers, common_ids)
     page = store.page(resource, filters, offset, limit)
     return xml_response(list_document(root, page.docs), headers={"X-Total-Count": str(page.total)})
 
@@ -143,8 +152,15 @@ async def control_list(request: Request) -> Response:
 
 
 async def control_batch(request: Request) -> Response:
-    numbers = QueryReader(request.query_params, frozenset({"piNumber"})).keys("piNumber", BATCH_MAX)
-    docs, missing = _store(request).controls_of(numbers)
+    """By ``piNumber`` or by ``commonManifestId``, 1–50 of one kind (never both in one call)."""
+    query = QueryReader(request.query_params, frozenset({"piNumber", "commonManifestId"}))
+    store = _store(request)
+    if query.values("commonManifestId"):
+        if query.values("piNumber"):
+            raise ApiError.invalid("commonManifestId")
+        docs, missing = store.controls_by_common_ids(query.keys("commonManifestId", BATCH_MAX))
+        return xml_response(list_document("ControlResultList", docs, "CommonManifestId", missing))
+    docs, missing = store.controls_of(query.keys("piNumber", BATCH_MAX))
     return xml_response(list_document("ControlResultList", docs, "PINumber", missing))
 
 

@@ -90,6 +90,7 @@ class ArrivalRecord:
     pi_number: str
     checkpoint: str
     arrived_at: int
+    common_id: str | None  # the trip's common manifest id (phase >= 1 crossings)
     doc: bytes
 
 
@@ -99,6 +100,7 @@ class ControlRecord:
     pi_number: str
     checkpoint: str
     started_at: int
+    common_id: str | None  # the trip's common manifest id (phase >= 1 crossings)
     doc: bytes
 
 
@@ -207,9 +209,7 @@ def _pi_doc(trip: Trip, crossing: Crossing, registered: dt.datetime, rate_of: Ra
     currency = trip.invoice_currency
     # The published rate has 2 decimals; KZT values use the published rate so a reader can recompute them.
     rate = rate_of(local_day, currency).quantize(_CENT, ROUND_HALF_UP)
-    out = [f"<PreliminaryInformation><PINumber>{_esc(trip.kz_pi_number)}</PINumber>"]
-    if trip.common_id is not None:
-        out.append(f"<CommonManifestId>{_esc(trip.common_id)}</CommonManifestId>")
+    out = [f"<PreliminaryInformation><PINumber>{_esc(trip.kz_pi_number)}</PINumber>", _common_id(trip)]
     out.append(
         f"<CheckpointCode>{crossing.kz.code}</CheckpointCode>"
         f"<Direction>{'IM' if trip.direction is Direction.CN_TO_KZ else 'EK'}</Direction>"
@@ -274,9 +274,17 @@ def _money(amount: Decimal) -> str:
     return str(amount.quantize(_CENT, ROUND_HALF_UP))
 
 
+def _common_id(trip: Trip) -> str:
+    """``<CommonManifestId>`` (right after ``<PINumber>``), or nothing at a phase-0 crossing."""
+    return "" if trip.common_id is None else f"<CommonManifestId>{_esc(trip.common_id)}</CommonManifestId>"
+
+
 def _control_doc(number: str, trip: Trip, inspection: Inspection) -> str:
     assert trip.kz_pi_number is not None
-    out = [f"<ControlResult><ControlNumber>{number}</ControlNumber><PINumber>{trip.kz_pi_number}</PINumber>"]
+    out = [
+        f"<ControlResult><ControlNumber>{number}</ControlNumber><PINumber>{trip.kz_pi_number}</PINumber>",
+        _common_id(trip),
+    ]
     if trip.kz_corridor is not None:
         out.append(f"<RiskCorridor>{CORRIDORS[trip.kz_corridor]}</RiskCorridor>")
     out.append(
@@ -325,17 +333,18 @@ def render_trip(trip: Trip, rate_of: RateLookup) -> TripRecords | None:
         number = arrival_number(pi_number)
         doc = (
             f"<ArrivalNotification><NotificationNumber>{number}</NotificationNumber>"
-            f"<PINumber>{pi_number}</PINumber><CheckpointCode>{checkpoint}</CheckpointCode>"
+            f"<PINumber>{pi_number}</PINumber>{_common_id(trip)}<CheckpointCode>{checkpoint}</CheckpointCode>"
             f"<ArrivalDateTime>{format_local(arrived.at)}</ArrivalDateTime>"
             f"<VehicleRegNumber>{_esc(plate)}</VehicleRegNumber></ArrivalNotification>"
         )
-        arrival = ArrivalRecord(number, pi_number, checkpoint, _epoch(arrived.at), doc.encode())
+        arrival = ArrivalRecord(number, pi_number, checkpoint, _epoch(arrived.at), trip.common_id, doc.encode())
     ours = sorted((i for i in trip.inspections if i.side is Side.KZ), key=lambda i: (i.started_at, i.id))
     controls = []
     for ordinal, inspection in enumerate(ours, start=1):
         number = control_number(pi_number, ordinal)
         doc = _control_doc(number, trip, inspection)
-        controls.append(ControlRecord(number, pi_number, checkpoint, _epoch(inspection.started_at), doc.encode()))
+        started = _epoch(inspection.started_at)
+        controls.append(ControlRecord(number, pi_number, checkpoint, started, trip.common_id, doc.encode()))
     return TripRecords(pi, arrival, tuple(controls))
 
 

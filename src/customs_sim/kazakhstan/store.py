@@ -30,11 +30,11 @@ CREATE TABLE pi (
 );
 CREATE TABLE arrivals (
     notification_number TEXT PRIMARY KEY, pi_number TEXT NOT NULL, checkpoint TEXT NOT NULL,
-    arrived_at INTEGER NOT NULL, doc BLOB NOT NULL
+    arrived_at INTEGER NOT NULL, common_id TEXT, doc BLOB NOT NULL
 );
 CREATE TABLE controls (
     control_number TEXT PRIMARY KEY, pi_number TEXT NOT NULL, checkpoint TEXT NOT NULL,
-    started_at INTEGER NOT NULL, doc BLOB NOT NULL
+    started_at INTEGER NOT NULL, common_id TEXT, doc BLOB NOT NULL
 );
 CREATE TABLE rates (
     day TEXT NOT NULL, currency TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (day, currency)
@@ -43,7 +43,8 @@ CREATE TABLE checkpoints (code TEXT PRIMARY KEY, ordinal INTEGER NOT NULL, doc B
 """
 
 # Created after the bulk insert: building them once is much cheaper than maintaining them per row.
-# Each list query filters on (checkpoint?, direction?) and orders by (time, number).
+# Each list query filters on (checkpoint?, direction?) and orders by (time, number); PI numbers
+# and common manifest ids are selective enough on their own (and are looked up in batches of 50).
 _INDEXES = """
 CREATE INDEX pi_by_time ON pi (registered_at, pi_number);
 CREATE INDEX pi_by_checkpoint ON pi (checkpoint, registered_at, pi_number);
@@ -54,9 +55,11 @@ CREATE INDEX pi_by_common_id ON pi (common_id) WHERE common_id IS NOT NULL;
 CREATE INDEX arrivals_by_time ON arrivals (arrived_at, notification_number);
 CREATE INDEX arrivals_by_checkpoint ON arrivals (checkpoint, arrived_at, notification_number);
 CREATE INDEX arrivals_by_pi ON arrivals (pi_number);
+CREATE INDEX arrivals_by_common_id ON arrivals (common_id) WHERE common_id IS NOT NULL;
 CREATE INDEX controls_by_time ON controls (started_at, control_number);
 CREATE INDEX controls_by_checkpoint ON controls (checkpoint, started_at, control_number);
 CREATE INDEX controls_by_pi ON controls (pi_number);
+CREATE INDEX controls_by_common_id ON controls (common_id) WHERE common_id IS NOT NULL;
 ANALYZE;
 """
 
@@ -107,9 +110,13 @@ class KazakhstanStoreWriter:
         )
         if records.arrival is not None:
             a = records.arrival
-            self._arrivals.append((a.notification_number, a.pi_number, a.checkpoint, a.arrived_at, a.doc))
+            self._arrivals.append(
+                (a.notification_number, a.pi_number, a.checkpoint, a.arrived_at, a.common_id, a.doc)
+            )
         for c in records.controls:
-            self._controls.append((c.control_number, c.pi_number, c.checkpoint, c.started_at, c.doc))
+            self._controls.append(
+                (c.control_number, c.pi_number, c.checkpoint, c.started_at, c.common_id, c.doc)
+            )
         if len(self._pi) >= _CHUNK:
             self._flush()
 
@@ -121,8 +128,8 @@ class KazakhstanStoreWriter:
 
     def _flush(self) -> None:
         self._conn.executemany("INSERT INTO pi VALUES (?, ?, ?, ?, ?, ?, ?)", self._pi)
-        self._conn.executemany("INSERT INTO arrivals VALUES (?, ?, ?, ?, ?)", self._arrivals)
-        self._conn.executemany("INSERT INTO controls VALUES (?, ?, ?, ?, ?)", self._controls)
+        self._conn.executemany("INSERT INTO arrivals VALUES (?, ?, ?, ?, ?, ?)", self._arrivals)
+        self._conn.executemany("INSERT INTO controls VALUES (?, ?, ?, ?, ?, ?)", self._controls)
         self._pi.clear()
         self._arrivals.clear()
         self._controls.clear()
@@ -166,7 +173,8 @@ class RecordQuery:
     until: int | None = None
     plate_keys: tuple[str, ...] = ()
     common_id: str | None = None
-    pi_numbers: tuple[str, ...] = ()
+    pi_numbers: tuple[str, ...] = ()  # any of these PI numbers; empty: no such filter
+    common_ids: tuple[str, ...] = ()  # any of these common manifest ids; empty: no such filter
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,19 +251,30 @@ class KazakhstanStore:
 
     def controls_of(self, pi_numbers: Sequence[str]) -> tuple[list[bytes], list[str]]:
         """Every control of the known PI numbers (list order), and the PI numbers that are unknown."""
-        wanted = list(dict.fromkeys(pi_numbers))
+        return self._controls_by("pi_number", pi_numbers)
+
+    def controls_by_common_ids(self, common_ids: Sequence[str]) -> tuple[list[bytes], list[str]]:
+        """Every control of the records carrying those common manifest ids (list order), and the
+        ids no record carries."""
+        return self._controls_by("common_id", common_ids)
+
+    def _controls_by(self, column: str, keys: Sequence[str]) -> tuple[list[bytes], list[str]]:
+        # A key is known when a PI record carries it, whether or not it had any control. Both
+        # lookups are index searches (pi primary key or pi_by_common_id; controls_by_pi or
+        # controls_by_common_id); ``column`` is one of the two fixed names above.
+        wanted = list(dict.fromkeys(keys))
         marks = _marks(len(wanted))
         known = {
             row[0]
             for row in self._conn.execute(
-                f"SELECT pi_number FROM pi WHERE pi_number IN ({marks})",  # noqa: S608
+                f"SELECT {column} FROM pi WHERE {column} IN ({marks})",  # noqa: S608
                 wanted,
             )
         }
         docs = [
             row[0]
             for row in self._conn.execute(
-                f"SELECT doc FROM controls WHERE pi_number IN ({marks})"  # noqa: S608
+                f"SELECT doc FROM controls WHERE {column} IN ({marks})"  # noqa: S608
                 " ORDER BY started_at, control_number",
                 wanted,
             )
@@ -286,6 +305,9 @@ class KazakhstanStore:
         if query.pi_numbers:
             where.append(f"pi_number IN ({_marks(len(query.pi_numbers))})")
             args.extend(query.pi_numbers)
+        if query.common_ids:
+            where.append(f"common_id IN ({_marks(len(query.common_ids))})")
+            args.extend(query.common_ids)
         clause = f" WHERE {' AND '.join(where)}" if where else ""
         # Column names come from the fixed tables above, values are all bound parameters.
         total = self._conn.execute(f"SELECT count(*) FROM {table}{clause}", args).fetchone()[0]  # noqa: S608
