@@ -51,14 +51,17 @@ CHINA_DB = "china.sqlite"
 KAZAKHSTAN_DB = "kazakhstan.sqlite"
 TRUTH_DB = "truth.sqlite"
 
+# trip_id is unique by an index created after the bulk insert, not a PRIMARY KEY maintained row by
+# row: a merge then copies a shard's records without decoding them (see customs_sim.shards).
 _TRUTH_SCHEMA = """
 CREATE TABLE trips (
-    trip_id TEXT PRIMARY KEY, day TEXT NOT NULL, crossing TEXT NOT NULL, direction TEXT NOT NULL,
+    trip_id TEXT NOT NULL, day TEXT NOT NULL, crossing TEXT NOT NULL, direction TEXT NOT NULL,
     cn_batch_no TEXT, kz_pi_number TEXT, common_id TEXT, doc TEXT NOT NULL
 );
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 _TRUTH_INDEXES = """
+CREATE UNIQUE INDEX trips_pk ON trips (trip_id);
 CREATE INDEX trips_by_batch ON trips (cn_batch_no) WHERE cn_batch_no IS NOT NULL;
 CREATE INDEX trips_by_pi ON trips (kz_pi_number) WHERE kz_pi_number IS NOT NULL;
 CREATE INDEX trips_by_common ON trips (common_id) WHERE common_id IS NOT NULL;

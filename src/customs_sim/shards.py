@@ -10,7 +10,8 @@ Merging. Each final database starts as its writer's output for zero trips (schem
 such as ports, checkpoints, rates and meta, indexes). Its indexes are dropped, the rows of every table
 that the empty build left empty are appended from each shard in chunk order and in rowid order
 (so rowids and row order are those of a one-pass build), then the indexes are created once and
-``ANALYZE`` rerun if the writer ran it. The three merges run in threads (SQLite releases the GIL).
+``ANALYZE`` rerun if the writer ran it. Each database is merged by its own thread as the shards
+come in, overlapping the generation (SQLite releases the GIL), and each shard is deleted once merged.
 The result is the same rows, in the same order, whatever the number of workers; with the same
 number of chunks (always) the files are the same too.
 """
@@ -24,7 +25,7 @@ import queue
 import sqlite3
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,7 @@ from customs_sim.generator import DatasetParams, day_trips, last_day_with_trips
 from customs_sim.people import build_pools
 from customs_sim.reference import CROSSINGS
 
-__all__ = ["CHUNK_DAYS", "Chunk", "build_chunk", "build_in_shards", "chunks", "default_workers", "merge_into"]
+__all__ = ["CHUNK_DAYS", "Chunk", "Merge", "build_chunk", "build_in_shards", "chunks", "default_workers", "merge_into"]
 
 #: Days per shard: small enough to balance two to four workers, large enough that a shard's setup
 #: (three databases, the authorities' indexes) stays a small part of its cost.
@@ -142,56 +143,64 @@ def _context() -> multiprocessing.context.BaseContext:
 
 
 def build_shards(
-    params: DatasetParams, directory: Path, workers: int, progress: ProgressFn | None = None
+    params: DatasetParams,
+    directory: Path,
+    workers: int,
+    progress: ProgressFn | None = None,
+    done: Callable[[int], None] | None = None,
 ) -> list[ShardFiles]:
-    """Every chunk's shard databases under ``directory``, in chunk order."""
+    """Every chunk's shard databases under ``directory``, in chunk order; ``done(i)`` as soon as
+    chunk ``i`` is complete (in any order)."""
     todo = chunks(params)
     if workers <= 1 or len(todo) <= 1:
         for chunk in todo:
             build_chunk(params, chunk, directory, progress)
+            if done is not None:
+                done(chunk.index)
         return [shard_files(directory, chunk) for chunk in todo]
     context = _context()
     progress_queue = context.Queue()
+
+    def drain(timeout: float | None) -> None:
+        while True:
+            try:
+                ordinal = progress_queue.get(timeout=timeout) if timeout else progress_queue.get_nowait()
+            except queue.Empty:
+                return
+            if progress is not None:
+                progress(dt.date.fromordinal(ordinal))
+            timeout = None
+
     with ProcessPoolExecutor(
         max_workers=min(workers, len(todo)),
         mp_context=context,
         initializer=_init_worker,
         initargs=(progress_queue,),
     ) as pool:
-        futures: list[Future[int]] = [pool.submit(_worker_chunk, params, c, str(directory)) for c in todo]
-        pending = set(futures)
-        while pending:
-            try:
-                ordinal = progress_queue.get(timeout=0.2)
-            except queue.Empty:
-                pass
-            else:
-                if progress is not None:
-                    progress(dt.date.fromordinal(ordinal))
-            for future in [f for f in pending if f.done()]:
+        futures = {pool.submit(_worker_chunk, params, c, str(directory)): c.index for c in todo}
+        while futures:
+            drain(0.1)
+            for future in [f for f in futures if f.done()]:
                 future.result()  # a worker's exception ends the build here
-                pending.discard(future)
-        while True:  # the days reported after the last check
-            try:
-                ordinal = progress_queue.get_nowait()
-            except queue.Empty:
-                break
-            if progress is not None:
-                progress(dt.date.fromordinal(ordinal))
+                index = futures.pop(future)
+                if done is not None:
+                    done(index)
+        drain(None)
     progress_queue.close()
     return [shard_files(directory, chunk) for chunk in todo]
 
 
-def merge_into(base: Path, shards: Sequence[Path]) -> None:
-    """Append every shard's rows to the tables ``base`` holds no row of, then index once."""
-    conn = sqlite3.connect(base, isolation_level=None)
-    try:
+class Merge:
+    """Appends shards to a base database in order (see the module's doc), then indexes it once."""
+
+    def __init__(self, base: Path) -> None:
+        self._conn = conn = sqlite3.connect(base, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=OFF")
         conn.execute("PRAGMA synchronous=OFF")
-        conn.execute("PRAGMA cache_size=-65536")
+        conn.execute("PRAGMA cache_size=-16384")
         master = conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY rowid").fetchall()
-        indexes = [(name, sql) for kind, name, _table, sql in master if kind == "index" and sql is not None]
-        analyzed = any(name == "sqlite_stat1" for _kind, name, _table, _sql in master)
+        self._indexes = [(name, sql) for kind, name, _table, sql in master if kind == "index" and sql is not None]
+        self._analyzed = any(name == "sqlite_stat1" for _kind, name, _table, _sql in master)
         auto_indexed = {table for kind, _name, table, sql in master if kind == "index" and sql is None}
         # A table left without any index is copied record by record in rowid order (SQLite's
         # transfer optimization: no decoding, new rowids in order); one keeping an automatic index
@@ -202,48 +211,76 @@ def merge_into(base: Path, shards: Sequence[Path]) -> None:
             if kind == "table" and not name.startswith("sqlite_")
         ]
         # Table names come from the database's own schema, never from outside.
-        empty = [
+        self._empty = [
             (name, ordered)
             for name, ordered in tables
             if conn.execute(f'SELECT 1 FROM "{name}" LIMIT 1').fetchone() is None  # noqa: S608
         ]
-        for name, _sql in indexes:
+        for name, _sql in self._indexes:
             conn.execute(f'DROP INDEX "{name}"')
-        for shard in shards:
-            conn.execute("ATTACH DATABASE ? AS shard", (f"{shard.resolve().as_uri()}?mode=ro",))
-            conn.execute("BEGIN")
-            for name, ordered in empty:
-                order = " ORDER BY rowid" if ordered else ""
-                conn.execute(f'INSERT INTO main."{name}" SELECT * FROM shard."{name}"{order}')  # noqa: S608
-            conn.execute("COMMIT")
-            conn.execute("DETACH DATABASE shard")
+
+    def append(self, shard: Path) -> None:
+        conn = self._conn
+        conn.execute("ATTACH DATABASE ? AS shard", (f"{shard.resolve().as_uri()}?mode=ro",))
         conn.execute("BEGIN")
-        for _name, sql in indexes:
+        for name, ordered in self._empty:
+            order = " ORDER BY rowid" if ordered else ""
+            conn.execute(f'INSERT INTO main."{name}" SELECT * FROM shard."{name}"{order}')  # noqa: S608
+        conn.execute("COMMIT")
+        conn.execute("DETACH DATABASE shard")
+
+    def finish(self) -> None:
+        conn = self._conn
+        conn.execute("BEGIN")
+        for _name, sql in self._indexes:
             conn.execute(sql)
-        if analyzed:
+        if self._analyzed:
             conn.execute("ANALYZE")
         conn.execute("COMMIT")
-    finally:
         conn.close()
 
+    def close(self) -> None:
+        self._conn.close()
 
-def run_in_threads(jobs: Sequence[Callable[[], None]]) -> None:
-    """Run ``jobs`` concurrently (each in its own thread) and re-raise the first failure."""
-    errors: list[BaseException] = []
 
-    def run(job: Callable[[], None]) -> None:
+def merge_into(base: Path, shards: Sequence[Path]) -> None:
+    """Append every shard's rows to the tables ``base`` holds no row of, then index once."""
+    merge = Merge(base)
+    try:
+        for shard in shards:
+            merge.append(shard)
+    except BaseException:
+        merge.close()
+        raise
+    merge.finish()
+
+
+class _Merger(threading.Thread):
+    """Merges one database's shards in chunk order as they become ready (deleting each after)."""
+
+    def __init__(self, base: Path, shards: list[Path], ready: list[threading.Event], failed: threading.Event) -> None:
+        super().__init__(name=f"merge-{base.name}", daemon=True)
+        self._base, self._shards, self._ready, self._failed = base, shards, ready, failed
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
         try:
-            job()
-        except BaseException as exc:  # handed to the caller below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
+            merge = Merge(self._base)
+            try:
+                for shard, ready in zip(self._shards, self._ready, strict=True):
+                    ready.wait()
+                    if self._failed.is_set():
+                        merge.close()
+                        return
+                    merge.append(shard)
+                    shard.unlink()
+            except BaseException:
+                merge.close()
+                raise
+            merge.finish()
+        except BaseException as exc:  # handed to the building thread
+            self.error = exc
+            self._failed.set()
 
 
 def build_in_shards(
@@ -253,13 +290,37 @@ def build_in_shards(
     workers: int,
     progress: ProgressFn | None = None,
 ) -> None:
-    """Fill the three empty builds ``bases`` (truth, China, Kazakhstan) with every chunk's rows."""
-    shards = build_shards(params, directory, workers, progress)
-    truth, china, kazakhstan = bases
-    run_in_threads(
-        [
-            lambda: merge_into(truth, [s.truth_db for s in shards]),
-            lambda: merge_into(china, [s.china_db for s in shards]),
-            lambda: merge_into(kazakhstan, [s.kazakhstan_db for s in shards]),
-        ]
-    )
+    """Fill the three empty builds ``bases`` (truth, China, Kazakhstan) with every chunk's rows.
+
+    One thread per database merges each shard as soon as it and the ones before it are done, so
+    the copying overlaps the generation (SQLite runs without the GIL); the indexes come last.
+    """
+    todo = chunks(params)
+    files = [shard_files(directory, chunk) for chunk in todo]
+    ready = [threading.Event() for _ in todo]
+    failed = threading.Event()
+    mergers = [
+        _Merger(base, [getattr(f, attr) for f in files], ready, failed)
+        for base, attr in zip(bases, ("truth_db", "china_db", "kazakhstan_db"), strict=True)
+    ]
+    for merger in mergers:
+        merger.start()
+
+    def done(index: int) -> None:
+        if failed.is_set():
+            raise next(m.error for m in mergers if m.error is not None)
+        ready[index].set()
+
+    try:
+        build_shards(params, directory, workers, progress, done)
+    except BaseException:
+        failed.set()
+        raise
+    finally:
+        for event in ready:
+            event.set()
+        for merger in mergers:
+            merger.join()
+    for merger in mergers:
+        if merger.error is not None:
+            raise merger.error

@@ -53,6 +53,42 @@ def _item_dict(item: GoodsItem) -> dict[str, object]:
     }
 
 
+def _event_dict(event: TripEvent) -> dict[str, object]:
+    return {"kind": event.kind, "at": event.at, "office": event.office}
+
+
+def _inspection_dict(inspection: Inspection) -> dict[str, object]:
+    return {
+        "id": inspection.id,
+        "side": inspection.side,
+        "kind": inspection.kind,
+        "started_at": inspection.started_at,
+        "finished_at": inspection.finished_at,
+        "result": inspection.result,
+        "office": inspection.office,
+        "note": inspection.note,
+        "recognized_inspection_id": inspection.recognized_inspection_id,
+    }
+
+
+# Serialized once: trucks, drivers and companies come from the per-seed pools, so the same few
+# thousand objects recur in every trip. Keyed by identity (the entry keeps the object alive, so
+# its id is never reused while cached) and bounded.
+_FRAGMENTS: dict[int, tuple[object, orjson.Fragment]] = {}
+_FRAGMENTS_MAX = 100_000
+
+
+def _fragment(obj: object) -> orjson.Fragment:
+    hit = _FRAGMENTS.get(id(obj))
+    if hit is not None and hit[0] is obj:
+        return hit[1]
+    fragment = orjson.Fragment(orjson.dumps(obj))
+    if len(_FRAGMENTS) >= _FRAGMENTS_MAX:
+        _FRAGMENTS.clear()
+    _FRAGMENTS[id(obj)] = (obj, fragment)
+    return fragment
+
+
 def _flaw_dict(flaw: Flaw) -> dict[str, object]:
     ratio = None if flaw.ratio is None else str(flaw.ratio)
     return {"kind": flaw.kind, "detail": flaw.detail, "item_seq": flaw.item_seq, "ratio": ratio}
@@ -62,23 +98,24 @@ def to_json(trip: Trip) -> bytes:
     """One trip as compact UTF-8 JSON; equal trips give identical bytes.
 
     The Decimal-bearing parts are turned into dicts here (a ``default=`` callback per Decimal
-    would cost a Python call each); orjson walks the rest of the dataclasses natively.
+    would cost a Python call each), so are events and inspections (orjson reads a dict several
+    times faster than a slotted dataclass); pooled objects are serialized once (see _fragment).
     """
     doc = {
         "trip_id": trip.trip_id,
         "crossing": trip.crossing,
         "direction": trip.direction,
         "day": trip.day,
-        "truck": trip.truck,
-        "trailer": trip.trailer,
+        "truck": _fragment(trip.truck),
+        "trailer": None if trip.trailer is None else _fragment(trip.trailer),
         "cn_truck_plate_written": trip.cn_truck_plate_written,
         "kz_truck_plate_written": trip.kz_truck_plate_written,
         "cn_trailer_plate_written": trip.cn_trailer_plate_written,
         "kz_trailer_plate_written": trip.kz_trailer_plate_written,
-        "driver": trip.driver,
-        "carrier": trip.carrier,
-        "shipper": trip.shipper,
-        "consignee": trip.consignee,
+        "driver": _fragment(trip.driver),
+        "carrier": _fragment(trip.carrier),
+        "shipper": _fragment(trip.shipper),
+        "consignee": _fragment(trip.consignee),
         "items": [_item_dict(item) for item in trip.items],
         "containers": trip.containers,
         "seals": trip.seals,
@@ -89,8 +126,8 @@ def to_json(trip: Trip) -> bytes:
         "kz_pi_number": trip.kz_pi_number,
         "common_id": trip.common_id,
         "kz_corridor": trip.kz_corridor,
-        "events": trip.events,
-        "inspections": trip.inspections,
+        "events": [_event_dict(event) for event in trip.events],
+        "inspections": [_inspection_dict(inspection) for inspection in trip.inspections],
         "in_transit": trip.in_transit,
         "flaws": [_flaw_dict(flaw) for flaw in trip.flaws],
     }

@@ -32,7 +32,7 @@ GOLDEN = DatasetParams(
     as_of=dt.datetime(2024, 3, 3, 9, 30, tzinfo=dt.UTC),
 )
 TRUTH_JSON_SHA256 = "29a8399210185bb17b58821b3b5d931095e9acbeffecb4503aea3d1320006ac7"
-TRUTH_DB_SHA256 = "4faf5f472941ccbbe73139215d0688897e930521b808c95b9bce44e6e5bb5f20"
+TRUTH_DB_SHA256 = "6c728dc920b12a4d88b2b5d91612738a181feccdf390e13552f4404587b48d4c"
 
 
 def db_digest(path: Path) -> str:
