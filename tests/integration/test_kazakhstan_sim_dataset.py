@@ -11,6 +11,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 
 import httpx
 import pytest
@@ -27,6 +28,7 @@ from kazakhstan_fixtures import (
     texts,
 )
 
+from customs_sim.kazakhstan import KazakhstanStore
 from customs_sim.model import Direction, EventKind, Side, Trip
 from customs_sim.reference import CROSSINGS_BY_ID
 
@@ -36,7 +38,6 @@ pytest.importorskip("customs_sim.dataset")
 
 from customs_sim.dataset import DatasetParams, build_dataset
 from customs_sim.generator import generate_trips
-
 from customs_sim.rates import nbk_rate
 
 PARAMS = DatasetParams(
@@ -71,9 +72,13 @@ def kz_trips(trips: list[Trip]) -> dict[str, Trip]:
 
 
 @pytest.fixture(scope="module")
-def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[httpx.Client, XmlChecker]]:
-    files = build_dataset(PARAMS, tmp_path_factory.mktemp("kz-dataset"))
-    with running_sim(files.kazakhstan_db) as running:
+def kz_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_dataset(PARAMS, tmp_path_factory.mktemp("kz-dataset")).kazakhstan_db
+
+
+@pytest.fixture(scope="module")
+def sim(kz_db: Path) -> Iterator[tuple[httpx.Client, XmlChecker]]:
+    with running_sim(kz_db) as running:
         yield running
 
 
@@ -236,6 +241,99 @@ def test_common_manifest_filter(client: httpx.Client, kz_trips: dict[str, Trip])
     trip = next(t for t in kz_trips.values() if t.common_id)
     listed = _all(client, PI, "PreliminaryInformation/PINumber", commonManifestId=trip.common_id or "")
     assert listed == [trip.kz_pi_number]
+
+
+def _joint(kz_trips: dict[str, Trip]) -> list[Trip]:
+    """Trips with a common manifest id (phase >= 1 crossings), in PI number order."""
+    return sorted((t for t in kz_trips.values() if t.common_id), key=lambda t: t.kz_pi_number or "")
+
+
+def test_the_dataset_has_both_phases(kz_trips: dict[str, Trip]) -> None:
+    inspected = [t for t in kz_trips.values() if any(i.side is Side.KZ for i in t.inspections)]
+    assert any(t.common_id is None for t in inspected)
+    assert any(t.common_id is not None for t in inspected)
+    assert all((t.common_id is None) == (CROSSINGS_BY_ID[t.crossing].phase == 0) for t in kz_trips.values())
+
+
+def test_controls_by_common_manifest_id_agree_with_the_ground_truth(
+    client: httpx.Client, kz_trips: dict[str, Trip]
+) -> None:
+    joint = _joint(kz_trips)
+    controls_seen = 0
+    for chunk in (joint[i : i + 50] for i in range(0, len(joint), 50)):
+        ids = [t.common_id or "" for t in chunk]
+        answer = client.get("/api/v1/control-results/batch", params={"commonManifestId": ids})
+        assert answer.status_code == 200, answer.text
+        root = parse(answer.content)
+        assert root.find(f"{KZ_NS}NotFound") is None
+        got = [control_fields(e) for e in root.findall(f"{KZ_NS}ControlResult")]
+        expected = [c for t in chunk for c in expected_controls(t)]
+        assert sorted(got, key=str) == sorted(expected, key=str)
+        assert all(c["CommonManifestId"] in ids for c in got)
+        controls_seen += len(got)
+    assert controls_seen > 0
+
+
+def test_controls_and_arrivals_carry_the_common_id_exactly_at_phase_one_and_later(
+    client: httpx.Client, kz_trips: dict[str, Trip]
+) -> None:
+    # Every control and arrival of the dataset, listed: the id is there iff the trip has one.
+    answer = client.get("/api/v1/control-results", params={"limit": 500})
+    assert int(answer.headers["X-Total-Count"]) <= 500  # one page holds them all
+    controls = parse(answer.content)
+    phases: Counter[bool] = Counter()
+    for element in controls.findall(f"{KZ_NS}ControlResult"):
+        trip = kz_trips[text(element, "PINumber") or ""]
+        assert text(element, "CommonManifestId") == trip.common_id
+        phases[trip.common_id is None] += 1
+    assert phases[True] and phases[False]
+    answer = client.get("/api/v1/arrival-notifications", params={"limit": 500})
+    assert int(answer.headers["X-Total-Count"]) <= 500
+    arrivals = parse(answer.content)
+    for element in arrivals.findall(f"{KZ_NS}ArrivalNotification"):
+        assert text(element, "CommonManifestId") == kz_trips[text(element, "PINumber") or ""].common_id
+
+
+def test_arrivals_by_common_manifest_id(client: httpx.Client, kz_trips: dict[str, Trip]) -> None:
+    joint = _joint(kz_trips)[:50]
+    ids = [t.common_id or "" for t in joint]
+    listed = parse(client.get("/api/v1/arrival-notifications", params={"commonManifestId": ids, "limit": 500}).content)
+    got = {text(e, "CommonManifestId"): text(e, "PINumber") for e in listed.findall(f"{KZ_NS}ArrivalNotification")}
+    expected = {
+        t.common_id: t.kz_pi_number
+        for t in joint
+        if t.direction is Direction.CN_TO_KZ and t.event(EventKind.KZ_ARRIVED) is not None
+    }
+    assert expected
+    assert got == expected
+
+
+@pytest.mark.parametrize(
+    ("lookup", "column", "indexes"),
+    [
+        ("controls_by_common_ids", "common_id", {"pi_by_common_id", "controls_by_common_id"}),
+        ("controls_of", "pi_number", {"controls_by_pi"}),
+        ("pi_by_common_ids", "common_id", {"pi_by_common_id"}),
+    ],
+)
+def test_fifty_key_batches_search_their_indexes(
+    kz_db: Path, kz_trips: dict[str, Trip], lookup: str, column: str, indexes: set[str]
+) -> None:
+    # The statements the store really runs, traced and explained: index searches, never a scan.
+    joint = _joint(kz_trips)[:50]
+    keys = [(t.common_id if column == "common_id" else t.kz_pi_number) or "" for t in joint]
+    store = KazakhstanStore(kz_db)
+    statements: list[str] = []
+    try:
+        store._conn.set_trace_callback(statements.append)
+        getattr(store, lookup)(keys)
+        store._conn.set_trace_callback(None)
+        details = [row[3] for sql in statements for row in store._conn.execute(f"EXPLAIN QUERY PLAN {sql}")]
+    finally:
+        store.close()
+    assert details
+    assert not [d for d in details if d.startswith("SCAN")], details
+    assert {d.split(" INDEX ")[1].split()[0] for d in details if " INDEX " in d} >= indexes, details
 
 
 def test_exchange_rates_are_the_national_bank_rates(client: httpx.Client) -> None:
