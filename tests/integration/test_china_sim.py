@@ -7,6 +7,7 @@ every answer is checked against the simulator's own OpenAPI document.
 from __future__ import annotations
 
 import logging
+import statistics
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 
 import httpx
 import jsonschema
+import orjson
 import pytest
 from china_fixtures import (
     APP_ID,
@@ -207,9 +209,90 @@ def test_batch_query_takes_exactly_one_kind_of_key(
     assert_error(client.post(f"{API}/{resource}/batch-query", payload), "E1001", parameter)
 
 
-def test_batch_by_common_number_is_limited_to_50(client: SignedClient) -> None:
-    keys = [f"CKM-X-{i}" for i in range(51)]
-    assert_error(client.post(f"{API}/road-manifests/batch-query", {"commonManifestNos": keys}), "E1002")
+@pytest.mark.parametrize("resource", ["road-manifests", "inspections"])
+@pytest.mark.parametrize("count", [0, 51])
+def test_batch_by_common_number_takes_1_to_50_keys(
+    client: SignedClient, openapi: dict[str, Any], resource: str, count: int
+) -> None:
+    keys = [f"CKM-X-{i}" for i in range(count)]
+    envelope = client.post(f"{API}/{resource}/batch-query", {"commonManifestNos": keys})
+    assert_error(envelope, "E1002")
+    check_schema(openapi, f"{API}/{resource}/batch-query", "post", envelope)
+
+
+def test_inspection_batch_of_fifty_common_numbers(
+    client: SignedClient, openapi: dict[str, Any], known: list[Trip]
+) -> None:
+    joint = [t for t in known if t.common_id][:50]
+    assert len(joint) == 50
+    keys = [t.common_id or "" for t in joint]
+    envelope = client.post(f"{API}/inspections/batch-query", {"commonManifestNos": keys})
+    check_schema(openapi, f"{API}/inspections/batch-query", "post", envelope)
+    expected = sorted((bj(i.started_at), i.id) for t in joint for i in t.inspections if i.side is Side.CN)
+    assert expected
+    assert [(r["startTime"], r["inspectionNo"]) for r in envelope["data"]["list"]] == expected
+    assert {r["commonManifestNo"] for r in envelope["data"]["list"]} <= set(keys)
+    assert envelope["data"]["notFound"] == []
+
+
+def test_every_inspection_carries_its_common_number_or_null_at_phase_0(
+    client: SignedClient, openapi: dict[str, Any], known: list[Trip]
+) -> None:
+    by_batch = {t.cn_batch_no: t for t in known}
+    phase: dict[bool, int] = {True: 0, False: 0}
+    page_num = 1
+    while True:
+        envelope = client.get(f"{API}/inspections", pageNum=page_num, pageSize=100)
+        check_schema(openapi, f"{API}/inspections", "get", envelope)
+        for record in envelope["data"]["list"]:
+            trip = by_batch[record["batchNo"]]
+            assert record["commonManifestNo"] == trip.common_id
+            assert (trip.common_id is None) == (CROSSINGS_BY_ID[trip.crossing].phase == 0)
+            phase[trip.common_id is None] += 1
+            single = client.get(f"{API}/inspections/{record['inspectionNo']}")
+            assert single["data"]["commonManifestNo"] == trip.common_id
+        if page_num * 100 >= envelope["data"]["total"]:
+            break
+        page_num += 1
+    assert phase[True] and phase[False]  # both phase-0 (null) and phase >= 1 records were seen
+
+
+def test_a_phase_0_manifest_is_not_found_by_any_common_number(
+    client: SignedClient, known: list[Trip]
+) -> None:
+    phase0 = next(t for t in known if t.common_id is None and any(i.side is Side.CN for i in t.inspections))
+    by_batch = client.post(f"{API}/inspections/batch-query", {"batchNos": [phase0.cn_batch_no]})["data"]
+    assert by_batch["list"] and {r["commonManifestNo"] for r in by_batch["list"]} == {None}
+    assert client.post(f"{API}/inspections/batch-query", {"commonManifestNos": ["null"]})["data"] == {
+        "list": [], "notFound": ["null"],
+    }
+
+
+def test_batches_of_fifty_are_fast(client: SignedClient, china_db: Path, known: list[Trip]) -> None:
+    # What the gateway sends at every phase: the store's index searches, then the signed round trip
+    # over loopback (signing included), each p50 well under the 5 ms budget.
+    common = [t.common_id or "" for t in known if t.common_id][:50]
+    batches = [t.cn_batch_no or "" for t in known][:50]
+    store = ChinaStore(china_db)
+    try:
+        for lookup, keys in ((store.inspections_by_common_no, common), (store.inspections_by_batch, batches),
+                             (store.manifests_by_common_no, common)):
+            assert _p50(lookup, keys) < 0.001, lookup
+    finally:
+        store.close()
+    for resource, kind, keys in (("inspections", "commonManifestNos", common), ("inspections", "batchNos", batches),
+                                 ("road-manifests", "commonManifestNos", common)):
+        path, body = f"{API}/{resource}/batch-query", orjson.dumps({kind: keys})
+        assert _p50(lambda args: client.request("POST", *args), (path, (), body)) < 0.005, (resource, kind)
+
+
+def _p50(call: Any, argument: Any, runs: int = 50) -> float:
+    timings = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        call(argument)
+        timings.append(time.perf_counter() - start)
+    return statistics.median(timings)
 
 
 def test_inspections_are_chinas_only(

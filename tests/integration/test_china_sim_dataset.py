@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,7 +26,7 @@ from china_fixtures import (
     observed_manifest,
 )
 
-from customs_sim.china import ChinaSimSettings, create_china_app
+from customs_sim.china import ChinaSimSettings, ChinaStore, create_china_app
 from customs_sim.model import EventKind, FlawKind, Side, Trip
 from customs_sim.reference import CROSSINGS
 from customs_sim.serving import serve_in_thread
@@ -63,9 +64,13 @@ def known(trips: list[Trip]) -> dict[str, Trip]:
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SignedClient]:
-    files = build_dataset(PARAMS, tmp_path_factory.mktemp("cn-dataset"))
-    app = create_china_app(ChinaSimSettings(db_path=files.china_db, app_secret=APP_SECRET, app_id=APP_ID))
+def china_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_dataset(PARAMS, tmp_path_factory.mktemp("cn-dataset")).china_db
+
+
+@pytest.fixture(scope="module")
+def client(china_db: Path) -> Iterator[SignedClient]:
+    app = create_china_app(ChinaSimSettings(db_path=china_db, app_secret=APP_SECRET, app_id=APP_ID))
     with serve_in_thread(app) as server:
         signed = SignedClient(server.url)
         yield signed
@@ -168,3 +173,51 @@ def test_kazakh_inspections_are_not_chinese_records(client: SignedClient, known:
     kazakh = [i.id for t in known.values() for i in t.inspections if i.side is Side.KZ][:5]
     for inspection_no in kazakh:
         assert_error(client.get(f"{API}/inspections/{inspection_no}"), "E2004")
+
+
+def test_inspections_by_common_number_agree_with_the_truth(
+    client: SignedClient, openapi: dict[str, Any], known: dict[str, Trip]
+) -> None:
+    joint = sorted((t for t in known.values() if t.common_id), key=lambda t: t.common_id or "")
+    assert any(t.common_id is None for t in known.values())  # phase-0 manifests exist too
+    expected = {i.id: t.common_id for t in joint for i in t.inspections if i.side is Side.CN}
+    assert expected
+    seen: dict[str, str | None] = {}
+    for keys in chunks([t.common_id or "" for t in joint]):
+        envelope = client.post(f"{API}/inspections/batch-query", {"commonManifestNos": keys})
+        check_schema(openapi, f"{API}/inspections/batch-query", "post", envelope)
+        assert envelope["data"]["notFound"] == []
+        records = envelope["data"]["list"]
+        assert [(r["startTime"], r["inspectionNo"]) for r in records] == sorted(
+            (r["startTime"], r["inspectionNo"]) for r in records
+        )
+        seen.update((r["inspectionNo"], r["commonManifestNo"]) for r in records)
+    assert seen == expected
+
+
+@pytest.mark.parametrize(
+    ("lookup", "column", "indexes"),
+    [
+        ("inspections_by_common_no", "common_no", {"manifests_by_common_no", "inspections_by_common_no"}),
+        ("inspections_by_batch", "batch_no", {"manifests_pk", "inspections_by_batch"}),
+        ("manifests_by_common_no", "common_no", {"manifests_by_common_no"}),
+    ],
+)
+def test_fifty_key_batches_search_their_indexes(
+    china_db: Path, known: dict[str, Trip], lookup: str, column: str, indexes: set[str]
+) -> None:
+    # The statements the store really runs, traced and explained: index searches, never a scan.
+    trips = [t for t in known.values() if t.common_id][:50]
+    keys = [(t.common_id if column == "common_no" else t.cn_batch_no) or "" for t in trips]
+    store = ChinaStore(china_db)
+    statements: list[str] = []
+    try:
+        store._conn.set_trace_callback(statements.append)
+        getattr(store, lookup)(keys)
+        store._conn.set_trace_callback(None)
+        details = [row[3] for sql in statements for row in store._conn.execute(f"EXPLAIN QUERY PLAN {sql}")]
+    finally:
+        store.close()
+    assert details
+    assert not [d for d in details if d.startswith("SCAN")], details
+    assert {d.split(" INDEX ")[1].split()[0] for d in details if " INDEX " in d} >= indexes, details

@@ -196,7 +196,8 @@ _SCHEMAS: dict[str, Any] = {
             "list": {
                 "type": "array",
                 "items": _ref("Inspection"),
-                "description": "every inspection of the known batches (a batch may have none)",
+                "description": "every inspection of the known batches, or of the manifests carrying the "
+                "known common numbers (a manifest may have none), by startTime then inspectionNo",
             },
             "notFound": {
                 "type": "array",

@@ -58,6 +58,15 @@ ANALYZE;
 
 _CHUNK = 5_000
 
+# Batch lookups name their index: on small tables (or skewed statistics) SQLite would rather scan a
+# table in list order than search 50 keys and sort, which costs a read of every row. INDEXED BY
+# makes each batch an index search whatever the statistics, and an error should the index go.
+_BATCH_INDEXES = {
+    # batch key column: (index of the manifests lookup, index of the inspections lookup)
+    "batch_no": ("manifests_pk", "inspections_by_batch"),
+    "common_no": ("manifests_by_common_no", "inspections_by_common_no"),
+}
+
 
 class ChinaStoreWriter:
     """Build the database at ``path``: ``add`` trips, then ``close``.
@@ -232,7 +241,8 @@ class ChinaStore:
         """Every manifest carrying one of the common manifest numbers, and the numbers none carries."""
         wanted = list(dict.fromkeys(common_nos))
         rows = self._conn.execute(
-            f"SELECT common_no, doc FROM manifests WHERE common_no IN ({_marks(len(wanted))})"  # noqa: S608
+            f"SELECT common_no, doc FROM manifests INDEXED BY manifests_by_common_no"  # noqa: S608
+            f" WHERE common_no IN ({_marks(len(wanted))})"
             " ORDER BY decl_time, batch_no",
             wanted,
         ).fetchall()
@@ -251,16 +261,18 @@ class ChinaStore:
         # A key is known when a manifest carries it, whether or not it had any inspection.
         wanted = list(dict.fromkeys(keys))
         marks = _marks(len(wanted))
+        manifest_index, inspection_index = _BATCH_INDEXES[column]
         known = {
             row[0]
             for row in self._conn.execute(
-                f"SELECT {column} FROM manifests WHERE {column} IN ({marks})", wanted  # noqa: S608
+                f"SELECT {column} FROM manifests INDEXED BY {manifest_index} WHERE {column} IN ({marks})",  # noqa: S608
+                wanted,
             )
         }
         docs = [
             row[0]
             for row in self._conn.execute(
-                f"SELECT doc FROM inspections WHERE {column} IN ({marks})"  # noqa: S608
+                f"SELECT doc FROM inspections INDEXED BY {inspection_index} WHERE {column} IN ({marks})"  # noqa: S608
                 " ORDER BY start_time, inspection_no",
                 wanted,
             )
