@@ -21,6 +21,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from .security.config import SecuritySettings
 from .sources.china.settings import ChinaSourceSettings
 from .sources.kazakhstan.settings import KazakhstanSourceSettings
 
@@ -31,6 +32,7 @@ __all__ = [
     "CrossingSettings",
     "GatewaySettings",
     "LinkingSettings",
+    "SecuritySettings",
     "ServerSettings",
     "load_settings",
 ]
@@ -105,6 +107,7 @@ class GatewaySettings(BaseSettings):
     linking: LinkingSettings = LinkingSettings()
     cache: CacheSettings = CacheSettings()
     server: ServerSettings = ServerSettings()
+    security: SecuritySettings = SecuritySettings()
 
     @model_validator(mode="after")
     def _unique_crossings(self) -> GatewaySettings:

@@ -6,6 +6,18 @@ operation limits, rate limits, field rules, caches keyed by audience and the aud
 from there (or from the GraphQL context).
 """
 
+from .config import ApiKeySettings, JwtSettings, RoleSettings, SecuritySettings
 from .principal import ANONYMOUS, Principal, principal_of
+from .roles import CUSTOMS_ROLES, Role
 
-__all__ = ["ANONYMOUS", "Principal", "principal_of"]
+__all__ = [
+    "ANONYMOUS",
+    "CUSTOMS_ROLES",
+    "ApiKeySettings",
+    "JwtSettings",
+    "Principal",
+    "Role",
+    "RoleSettings",
+    "SecuritySettings",
+    "principal_of",
+]
