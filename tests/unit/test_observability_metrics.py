@@ -95,6 +95,8 @@ async def test_cache_and_graphql_series() -> None:
     metrics.cache.hit("manifest", 3)
     metrics.cache.miss("manifest")
     metrics.cache.stale("rate")
+    metrics.cache.evicted("manifest", 2)
+    metrics.cache.backend_error("get")
     metrics.graphql_operation("Dashboard", 0.2)
     metrics.graphql_operation("Dashboard", 0.3, ["UPSTREAM_TIMEOUT", "UPSTREAM_TIMEOUT", "UPSTREAM_UNAVAILABLE"])
     metrics.graphql_operation(None, 0.01)
@@ -103,6 +105,8 @@ async def test_cache_and_graphql_series() -> None:
     assert value(found, "customs_gateway_cache_hits_total", resource="manifest") == 3
     assert value(found, "customs_gateway_cache_misses_total", resource="manifest") == 1
     assert value(found, "customs_gateway_cache_stale_serves_total", resource="rate") == 1
+    assert value(found, "customs_gateway_cache_evictions_total", resource="manifest") == 2
+    assert value(found, "customs_gateway_cache_backend_errors_total", operation="get") == 1
     ops = "customs_gateway_graphql_operations_total"
     assert value(found, ops, operation="Dashboard", outcome="ok") == 1
     assert value(found, ops, operation="Dashboard", outcome="error") == 1

@@ -1,9 +1,9 @@
 """What the cache reports, by resource: hits, misses, stale serves, evictions, backend errors.
 
 A small protocol instead of a metrics library so the cache stays testable on its own and the
-observability layer decides the exposition (``observability.metrics.CacheMetrics`` has the same
-``hit``/``miss``/``stale`` signatures; it needs ``evicted`` and ``backend_error`` to be passed
-here directly). :class:`CacheCounters` is the plain in-process implementation tests read.
+observability layer decides the exposition (``observability.metrics.CacheMetrics`` implements
+it and is what the app passes). :class:`CacheCounters` is the plain in-process implementation
+tests read.
 
 Counts are per *cache lookup*: a caller that joined a load already in flight did not look the
 cache up and is not counted, so "100 concurrent identical loads on a cold cache" is one miss.

@@ -12,6 +12,8 @@ Series (prefix ``customs_gateway_``)::
     upstream_retries_total{authority,endpoint}                     attempts after the first
     upstream_circuit_state{authority,state}                        1 for the current state, 0 otherwise
     cache_hits_total / cache_misses_total / cache_stale_serves_total{resource}
+    cache_evictions_total{resource}                                live entries dropped to stay within the bound
+    cache_backend_errors_total{operation}                          get | set | delete: went on without the cache
     graphql_operations_total{operation,outcome}                    outcome: ok | error
     graphql_operation_duration_seconds{operation}
     graphql_errors_total{operation,code}                           one per error, by extensions.code
@@ -60,7 +62,9 @@ class LabelLimiter:
 
 
 class CacheMetrics:
-    """What the cache reports: ``metrics.cache.hit("manifest")``, ``miss(resource, n)``, ``stale(…)``.
+    """What the cache reports: ``metrics.cache.hit("manifest")``, ``miss(resource, n)``, ``stale(…)``,
+    ``evicted(resource, n)``, ``backend_error(operation)`` (the whole
+    :class:`~customs_gateway.cache.CacheObserver` protocol, so the cache reports here directly).
 
     ``resource`` is the cached entity kind (``manifest``, ``inspection``, ``rate``, ``list``), never
     a key. ``n`` lets a multi-get report its hits and misses in one call each.
@@ -76,7 +80,20 @@ class CacheMetrics:
             labels,
             registry=registry,
         )
+        self._evictions = Counter(
+            f"{_PREFIX}_cache_evictions",
+            "Live entries dropped to keep the in-memory cache within its bound",
+            labels,
+            registry=registry,
+        )
+        self._backend_errors = Counter(
+            f"{_PREFIX}_cache_backend_errors",
+            "Cache backend operations that failed (the lookup went on without the cache)",
+            ("operation",),
+            registry=registry,
+        )
         self._resource = LabelLimiter(resource_limit)
+        self._operation = LabelLimiter(8)
 
     def hit(self, resource: str, n: int = 1) -> None:
         self._hits.labels(self._resource(resource)).inc(n)
@@ -86,6 +103,12 @@ class CacheMetrics:
 
     def stale(self, resource: str, n: int = 1) -> None:
         self._stale.labels(self._resource(resource)).inc(n)
+
+    def evicted(self, resource: str, n: int = 1) -> None:
+        self._evictions.labels(self._resource(resource)).inc(n)
+
+    def backend_error(self, operation: str) -> None:
+        self._backend_errors.labels(self._operation(operation)).inc()
 
 
 class GatewayMetrics:
