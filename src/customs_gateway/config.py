@@ -21,6 +21,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from .domain import Authority
+from .resilience.config import ResilienceConfig
 from .security.config import SecuritySettings
 from .sources.china.settings import ChinaSourceSettings
 from .sources.kazakhstan.settings import KazakhstanSourceSettings
@@ -91,6 +93,8 @@ class ServerSettings(BaseModel):
     graphiql: bool = True
     # Bound the parsed-document and validation caches (see strawberry's ParserCache).
     document_cache_size: int = 1024
+    # The time budget of one GraphQL operation: every upstream call under it gets what is left.
+    operation_deadline_s: float = Field(default=15.0, gt=0)
 
 
 class GatewaySettings(BaseSettings):
@@ -115,6 +119,13 @@ class GatewaySettings(BaseSettings):
         if len(set(ids)) != len(ids):
             raise ValueError("crossing ids must be unique")
         return self
+
+    def resilience(self) -> ResilienceConfig:
+        """The guards' settings: each authority's section's policy and the operation deadline."""
+        return ResilienceConfig(
+            operation_deadline_s=self.server.operation_deadline_s,
+            per_upstream={Authority.GACC: self.china.policy(), Authority.KGD: self.kazakhstan.policy()},
+        )
 
 
 

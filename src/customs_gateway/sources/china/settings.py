@@ -9,6 +9,7 @@ from __future__ import annotations
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from ...resilience.config import BreakerConfig, LimiterConfig, RetryConfig, UpstreamPolicy
 from ..base import BATCH_LIMIT
 
 __all__ = ["ChinaSourceSettings", "build_http_client"]
@@ -33,6 +34,10 @@ class ChinaSourceSettings(BaseModel):
     page_size: int = Field(default=_MAX_PAGE_SIZE, ge=1, le=_MAX_PAGE_SIZE)
     # An answer larger than this is hostile or broken: stop reading instead of filling memory.
     max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    # How the gateway protects itself from this authority (the guard: resilience/guard.py).
+    retry: RetryConfig = RetryConfig()
+    breaker: BreakerConfig = BreakerConfig()
+    limiter: LimiterConfig = LimiterConfig()
 
     @field_validator("base_url")
     @classmethod
@@ -41,6 +46,10 @@ class ChinaSourceSettings(BaseModel):
         if url.scheme not in ("http", "https") or not url.host or url.query or url.fragment:
             raise ValueError("base_url must be an http(s) URL without query or fragment")
         return value.rstrip("/")
+
+    def policy(self) -> UpstreamPolicy:
+        """Retries, breaker and concurrency limit of this authority's guard."""
+        return UpstreamPolicy(retry=self.retry, breaker=self.breaker, limiter=self.limiter)
 
     def httpx_timeout(self) -> httpx.Timeout:
         return httpx.Timeout(

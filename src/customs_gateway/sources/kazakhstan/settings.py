@@ -9,6 +9,8 @@ from __future__ import annotations
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from ...resilience.config import BreakerConfig, LimiterConfig, RetryConfig, UpstreamPolicy
+
 __all__ = ["KazakhstanSourceSettings"]
 
 # A token shorter-lived than the configured margin would be refreshed on every call; for such
@@ -28,6 +30,8 @@ class KazakhstanSourceSettings(BaseModel):
     read_timeout_s: float = Field(default=15.0, gt=0)
     write_timeout_s: float = Field(default=5.0, gt=0)
     pool_timeout_s: float = Field(default=5.0, gt=0)
+    # httpx has no whole-request deadline; the guard enforces this one around send + body read.
+    total_timeout_s: float = Field(default=20.0, gt=0)
     max_connections: int = Field(default=20, ge=1)
     max_keepalive_connections: int = Field(default=10, ge=0)
     # The authority's own caps: 1–50 keys per batch call, limit 1–500 per page.
@@ -36,6 +40,10 @@ class KazakhstanSourceSettings(BaseModel):
     token_refresh_margin_s: float = Field(default=60.0, ge=0)
     # A body larger than this is hostile or broken: stop reading it (protects memory).
     max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    # How the gateway protects itself from this authority (the guard: resilience/guard.py).
+    retry: RetryConfig = RetryConfig()
+    breaker: BreakerConfig = BreakerConfig()
+    limiter: LimiterConfig = LimiterConfig()
 
     @property
     def api_url(self) -> str:
@@ -44,6 +52,10 @@ class KazakhstanSourceSettings(BaseModel):
     @property
     def token_url(self) -> str:
         return self.base_url.rstrip("/") + "/auth/token"
+
+    def policy(self) -> UpstreamPolicy:
+        """Retries, breaker and concurrency limit of this authority's guard."""
+        return UpstreamPolicy(retry=self.retry, breaker=self.breaker, limiter=self.limiter)
 
     def timeout(self) -> httpx.Timeout:
         return httpx.Timeout(
