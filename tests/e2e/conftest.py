@@ -110,11 +110,34 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             yield World(trips, Sim(cn_server, cn.admin), Sim(kz_server, kz.admin), gw_server.url)
 
 
-def gateway_settings(china_url: str, kazakhstan_url: str, **china_overrides: Any) -> Any:
+# Resilience timings of the gateways under test: the defaults' shapes, at test speed (a circuit
+# opens after 3 failures and probes after 50 ms; backoffs of milliseconds; 1.5 s per exchange).
+FAST_RESILIENCE: dict[str, Any] = {
+    "total_timeout_s": 1.5,
+    "retry": {"attempts": 3, "wait_initial_s": 0.005, "wait_max_s": 0.02, "wait_jitter_s": 0.005},
+    "breaker": {"failure_threshold": 3, "failure_rate": None, "open_s": 0.05, "max_open_s": 0.2},
+}
+
+
+def gateway_settings(
+    china_url: str, kazakhstan_url: str, *, server: dict[str, Any] | None = None, **china_overrides: Any
+) -> Any:
     return load_settings(
         CONFIG,
-        china={"base_url": china_url, "app_id": CN_APP_ID, "app_secret": CN_SECRET, **china_overrides},
-        kazakhstan={"base_url": kazakhstan_url, "client_id": KZ_CLIENT_ID, "client_secret": KZ_SECRET},
+        china={
+            "base_url": china_url,
+            "app_id": CN_APP_ID,
+            "app_secret": CN_SECRET,
+            **FAST_RESILIENCE,
+            **china_overrides,
+        },
+        kazakhstan={
+            "base_url": kazakhstan_url,
+            "client_id": KZ_CLIENT_ID,
+            "client_secret": KZ_SECRET,
+            **FAST_RESILIENCE,
+        },
+        server={"operation_deadline_s": 5.0, **(server or {})},
     )
 
 

@@ -8,8 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from tests.e2e.conftest import WINDOW_FROM, WINDOW_TO, World, gql
-
-from customs_sim.admin import Faults
+from tests.e2e.faults import injected
 
 FULL = """
 query($id: ID!) { manifest(id: $id) {
@@ -20,13 +19,13 @@ query($id: ID!) { manifest(id: $id) {
 """
 
 
+RECOVERY_PROBE = "T20250301-KHORGOS-0001"  # a two-sided trip: its lookup needs both authorities
+
+
 @pytest.fixture
-def kazakhstan_down(world: World) -> Iterator[None]:
-    world.kazakhstan.admin.set_faults(Faults(outage=True))
-    try:
+def kazakhstan_down(world: World, client: httpx.Client) -> Iterator[None]:
+    with injected(world.kazakhstan.admin, client, world.trip(RECOVERY_PROBE).cn_batch_no or "", outage=True):
         yield
-    finally:
-        world.kazakhstan.admin.set_faults(Faults())
 
 
 def test_kazakhstan_down_china_survives(world: World, client: httpx.Client, kazakhstan_down: None) -> None:
@@ -44,16 +43,13 @@ def test_kazakhstan_down_china_survives(world: World, client: httpx.Client, kaza
 
 
 def test_china_down_lists_kazakhstan_records(world: World, client: httpx.Client) -> None:
-    world.china.admin.set_faults(Faults(outage=True))
-    try:
+    with injected(world.china.admin, client, world.trip(RECOVERY_PROBE).cn_batch_no or "", outage=True):
         body = gql(
             client,
             "query($f: ManifestFilter) { manifests(filter: $f, first: 100) "
             "{ edges { node { kazakhstan { piNumber } china { batchNo } } } complete } }",
             f={"from": WINDOW_FROM, "to": WINDOW_TO},
         )
-    finally:
-        world.china.admin.set_faults(Faults())
     edges = body["data"]["manifests"]["edges"]
     assert {e["node"]["kazakhstan"]["piNumber"] for e in edges} == {
         t.kz_pi_number for t in world.trips if t.kz_pi_number

@@ -7,7 +7,7 @@ only by ``docs/wire-china.md``, never by the simulator's code.
 Outcome of one call::
 
     transport error (refused, reset, …)       UpstreamUnavailable
-    httpx timeout / total deadline            UpstreamTimeout
+    httpx timeout / total deadline (guard)    UpstreamTimeout
     HTTP 429                                  UpstreamUnavailable(retry_after_s=Retry-After)
     HTTP 5xx                                  UpstreamUnavailable
     other non-200                             UpstreamRejected
@@ -22,7 +22,6 @@ Outcome of one call::
 
 from __future__ import annotations
 
-import asyncio
 import email.utils
 import hashlib
 import hmac
@@ -44,6 +43,8 @@ from ...errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
+from ...observability.request_id import upstream_headers
+from ...resilience import CallObserver, ResilienceConfig, UpstreamGuard
 from .settings import ChinaSourceSettings
 
 __all__ = [
@@ -52,7 +53,9 @@ __all__ = [
     "NotFoundCode",
     "QueryParams",
     "canonical_query",
+    "china_guard",
     "encode_path",
+    "endpoint_template",
     "sign_request",
     "string_to_sign",
 ]
@@ -71,6 +74,7 @@ _REJECTED = {
     "E4005": "nonce replayed",
 }
 _NOT_FOUND = frozenset({"E2003", "E2004"})
+_ROUTE_WORDS = frozenset({"batch-query"})  # path segments that name a route, not a record
 _MESSAGE_ECHO_LIMIT = 120  # how much of the authority's own message we keep in ours
 
 _log = logging.getLogger(__name__)
@@ -136,11 +140,36 @@ def _new_nonce() -> str:
     return secrets.token_hex(16)  # 32 characters of [0-9a-f], inside the 16–64 [A-Za-z0-9] rule
 
 
+def china_guard(
+    settings: ChinaSourceSettings,
+    config: ResilienceConfig | None = None,
+    observer: CallObserver | None = None,
+) -> UpstreamGuard:
+    """The guard of every GACC call: this section's policy and total timeout.
+
+    ``config`` gives the operation deadline (and may override the policy, as the app's does);
+    E2003/E2004 are answers, so "not found" counts as the authority being up.
+    """
+    if config is None:
+        config = ResilienceConfig(per_upstream={_GACC: settings.policy()})
+    return UpstreamGuard.from_config(
+        _GACC, config, total_timeout_s=settings.total_timeout_s, answers=(NotFoundCode,), observer=observer
+    )
+
+
+def endpoint_template(path: Sequence[str]) -> str:
+    """The bounded name of a call for metrics and logs: ids become ``{id}``, routes stay."""
+    named = [segment if index == 0 or segment in _ROUTE_WORDS else "{id}" for index, segment in enumerate(path)]
+    return "/" + "/".join((*API_ROOT, *named))
+
+
 class ChinaClient:
     """Signed calls to the GACC API; returns the envelope's ``data`` or raises.
 
     ``http`` is the long-lived, injected client (see :func:`.settings.build_http_client`);
-    ``clock`` gives seconds since the epoch (tests pin it to check signatures).
+    ``clock`` gives seconds since the epoch (tests pin it to check signatures). Every exchange
+    goes through ``guard`` (timeouts, retries, breaker, bulkhead): the app injects the one it
+    reports on; without one the client builds its own from ``settings``.
     """
 
     def __init__(
@@ -149,39 +178,54 @@ class ChinaClient:
         http: httpx.AsyncClient,
         clock: Callable[[], float] = time.time,
         nonce: Callable[[], str] = _new_nonce,
+        *,
+        guard: UpstreamGuard | None = None,
     ) -> None:
         self._settings = settings
         self._http = http
         self._clock = clock
         self._nonce = nonce
+        self._guard = guard if guard is not None else china_guard(settings)
         self._prefix = httpx.URL(settings.base_url).raw_path.decode("ascii").rstrip("/")
 
     async def get(self, path: Sequence[str], params: QueryParams | None = None) -> object:
         """GET ``/gacc/api/v1/<path…>`` with ``params``; each path item is one raw segment."""
-        return await self._call("GET", path, params or {}, b"")
+        return await self._call("GET", path, params or {}, b"", idempotent=True)
 
-    async def post(self, path: Sequence[str], json_body: object) -> object:
-        return await self._call("POST", path, {}, orjson.dumps(json_body))
+    async def post(self, path: Sequence[str], json_body: object, *, idempotent: bool = False) -> object:
+        """POST a JSON body; ``idempotent=True`` for the read-only batch queries (then retried)."""
+        return await self._call("POST", path, {}, orjson.dumps(json_body), idempotent=idempotent)
 
-    async def _call(self, method: str, path: Sequence[str], params: QueryParams, body: bytes) -> object:
+    async def _call(
+        self, method: str, path: Sequence[str], params: QueryParams, body: bytes, *, idempotent: bool
+    ) -> object:
         api_path = encode_path(path)
+        query = canonical_query(params)
+        label = f"{method} {endpoint_template(path)}"
+        # Each attempt signs anew: a retry must not replay the nonce (E4005) or an old timestamp.
+        return await self._guard.call(label, idempotent, lambda: self._attempt(method, api_path, query, body))
+
+    async def _attempt(self, method: str, api_path: str, query: str, body: bytes) -> object:
         endpoint = f"{method} {api_path}"
         sent_path = self._prefix + api_path
-        query = canonical_query(params)
         timestamp = str(int(self._clock() * 1000))
         nonce = self._nonce()
         secret = self._settings.app_secret.get_secret_value()
         signature = sign_request(secret, method, sent_path, query, body, timestamp, nonce)
-        headers = {"appId": self._settings.app_id, "timestamp": timestamp, "nonce": nonce, "sign": signature}
+        headers = {
+            "appId": self._settings.app_id,
+            "timestamp": timestamp,
+            "nonce": nonce,
+            "sign": signature,
+            **upstream_headers(),
+        }
         if body:
             headers["content-type"] = "application/json"
         url = self._settings.base_url.removesuffix(self._prefix) + sent_path + (f"?{query}" if query else "")
         request = self._http.build_request(method, url, headers=headers, content=body)
+        # The whole-exchange timeout is the guard's (total_timeout_s, cut to the operation's deadline).
         try:
-            async with asyncio.timeout(self._settings.total_timeout_s):
-                status, retry_after, raw = await self._exchange(request, endpoint)
-        except TimeoutError as exc:
-            raise UpstreamTimeout(_GACC, "no complete answer in time", endpoint=endpoint) from exc
+            status, retry_after, raw = await self._exchange(request, endpoint)
         except httpx.DecodingError as exc:  # a Content-Encoding the body does not honour
             raise UpstreamContract(_GACC, "answer body cannot be decoded", endpoint=endpoint) from exc
         except httpx.TimeoutException as exc:

@@ -185,7 +185,8 @@ class ChinaSourceImpl:
     async def _batch_query(
         self, resource: tuple[str], keys: list[str], what: str, by: str = _BY_BATCH_NO
     ) -> BatchResult:
-        data = await self._client.post((*resource, _BATCH_QUERY), {by: keys})
+        # A batch query is a read sent as POST: safe to retry.
+        data = await self._client.post((*resource, _BATCH_QUERY), {by: keys}, idempotent=True)
         return read_batch(data, what)
 
     def _chunks(self, keys: list[str]) -> list[list[str]]:

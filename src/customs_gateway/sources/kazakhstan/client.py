@@ -32,6 +32,8 @@ from ...errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
+from ...observability.request_id import upstream_headers
+from ...resilience import CallObserver, ResilienceConfig, UpstreamGuard
 from . import xml
 from .settings import KazakhstanSourceSettings
 
@@ -42,7 +44,9 @@ __all__ = [
     "RawResponse",
     "TokenSource",
     "create_http_client",
+    "endpoint_template",
     "fetch",
+    "kazakhstan_guard",
     "resource_path",
     "retry_after_s",
 ]
@@ -51,6 +55,7 @@ log = logging.getLogger(__name__)
 
 Params = Sequence[tuple[str, str]] | Mapping[str, str]
 _KGD = Authority.KGD
+_ROUTE_WORDS = frozenset({"batch"})  # path segments that name a route, not a record
 _MESSAGE_CHARS = 200  # upstream messages are quoted, but never at unbounded length
 
 
@@ -161,15 +166,50 @@ def _upstream_error(body: bytes) -> tuple[str, str]:
     return code[:40], message[:_MESSAGE_CHARS]
 
 
+def kazakhstan_guard(
+    settings: KazakhstanSourceSettings,
+    config: ResilienceConfig | None = None,
+    observer: CallObserver | None = None,
+) -> UpstreamGuard:
+    """The guard of every KGD call, token requests included: one authority, one breaker.
+
+    ``config`` gives the operation deadline (and may override the policy, as the app's does);
+    a NOT_FOUND answer counts as the authority being up.
+    """
+    if config is None:
+        config = ResilienceConfig(per_upstream={_KGD: settings.policy()})
+    return UpstreamGuard.from_config(
+        _KGD, config, total_timeout_s=settings.total_timeout_s, answers=(NotFound,), observer=observer
+    )
+
+
+def endpoint_template(path: str) -> str:
+    """The bounded name of a call for metrics and logs: ``/api/v1/preliminary-information/{id}``."""
+    segments = path.strip("/").split("/")
+    named = [s if index == 0 or s in _ROUTE_WORDS else "{id}" for index, s in enumerate(segments)]
+    return "/api/v1/" + "/".join(named)
+
+
 class KazakhstanClient:
-    """GETs on ``/api/v1`` with a bearer token; answers are parsed, hardened XML roots."""
+    """GETs on ``/api/v1`` with a bearer token; answers are parsed, hardened XML roots.
+
+    Each exchange (send, read at most ``max_body_bytes``, parse) is one attempt of ``guard``
+    (timeouts, retries, breaker, bulkhead); the token comes first, through the same guard but
+    as a call of its own, so a token request never holds a slot an API call is waiting for.
+    """
 
     def __init__(
-        self, settings: KazakhstanSourceSettings, http: httpx.AsyncClient, tokens: TokenSource
+        self,
+        settings: KazakhstanSourceSettings,
+        http: httpx.AsyncClient,
+        tokens: TokenSource,
+        *,
+        guard: UpstreamGuard | None = None,
     ) -> None:
         self._settings = settings
         self._http = http
         self._tokens = tokens
+        self._guard = guard if guard is not None else kazakhstan_guard(settings)
 
     async def get(
         self, path: str, params: Params | None = None, *, roots: Collection[str] | None = None
@@ -179,30 +219,36 @@ class KazakhstanClient:
         ``path`` must be built with :func:`resource_path` when it carries an id; ``roots`` are
         the acceptable root elements (any KGD-namespace root when None).
         """
-        endpoint = path
-        token, response = await self._send(path, params, endpoint)
-        if response.status == 401:
+        label = "GET " + endpoint_template(path)
+        token = await self._tokens.token()
+        answer = await self._guard.call(label, True, lambda: self._attempt(path, params, roots, token))
+        if isinstance(answer, RawResponse):
             # Expired or revoked before we expected: drop that token, fetch one fresh token, retry once.
             self._tokens.invalidate(token)
-            token, response = await self._send(path, params, endpoint)
-        if response.status != 200:
-            raise self._status_error(response, endpoint)
-        return xml.parse_document(response.body, roots, endpoint=endpoint), response.headers
+            token = await self._tokens.token()
+            answer = await self._guard.call(label, True, lambda: self._attempt(path, params, roots, token))
+            if isinstance(answer, RawResponse):
+                raise self._status_error(answer, path)
+        return answer
 
-    async def _send(self, path: str, params: Params | None, endpoint: str) -> tuple[str, RawResponse]:
-        token = await self._tokens.token()
+    async def _attempt(
+        self, path: str, params: Params | None, roots: Collection[str] | None, token: str
+    ) -> tuple[xml.Element, httpx.Headers] | RawResponse:
+        """One exchange: the parsed answer, or the raw 401 (the caller decides about the token)."""
         request = self._http.build_request(
             "GET",
             self._settings.api_url + path,
             # A tuple, not a list: httpx's parameter types are covariant only for tuples.
             params=None if params is None or isinstance(params, Mapping) else tuple(params),
-            headers={"Authorization": f"Bearer {token}"},
+            headers={"Authorization": f"Bearer {token}", **upstream_headers()},
         )
-        log.debug("KGD GET %s", endpoint)
-        response = await fetch(
-            self._http, request, max_body_bytes=self._settings.max_body_bytes, endpoint=endpoint
-        )
-        return token, response
+        log.debug("KGD GET %s", path)
+        response = await fetch(self._http, request, max_body_bytes=self._settings.max_body_bytes, endpoint=path)
+        if response.status == 401:
+            return response
+        if response.status != 200:
+            raise self._status_error(response, path)
+        return xml.parse_document(response.body, roots, endpoint=path), response.headers
 
     def _status_error(self, response: RawResponse, endpoint: str) -> UpstreamError:
         status = response.status

@@ -23,7 +23,9 @@ import orjson
 
 from ...domain import Authority
 from ...errors import UpstreamContract, UpstreamError, UpstreamRejected, UpstreamUnavailable
-from .client import fetch, retry_after_s
+from ...observability.request_id import upstream_headers
+from ...resilience import UpstreamGuard
+from .client import fetch, kazakhstan_guard, retry_after_s
 from .settings import KazakhstanSourceSettings
 
 __all__ = ["TokenProvider"]
@@ -47,6 +49,9 @@ class TokenProvider:
     """Hands out a valid bearer token, fetching a new one only when needed.
 
     ``clock`` is injectable (monotonic seconds) so tests can expire tokens without sleeping.
+    The token request goes through ``guard``, the KGD guard the API calls use (the app injects
+    it; without one the provider builds its own from ``settings``): a token endpoint that is
+    down is this authority down.
     """
 
     def __init__(
@@ -54,10 +59,13 @@ class TokenProvider:
         settings: KazakhstanSourceSettings,
         http: httpx.AsyncClient,
         clock: Callable[[], float] = time.monotonic,
+        *,
+        guard: UpstreamGuard | None = None,
     ) -> None:
         self._settings = settings
         self._http = http
         self._clock = clock
+        self._guard = guard if guard is not None else kazakhstan_guard(settings)
         self._token: _Token | None = None
         self._inflight: asyncio.Task[_Token] | None = None
 
@@ -91,6 +99,10 @@ class TokenProvider:
         return token
 
     async def _fetch(self) -> _Token:
+        # Client credentials have no side effect upstream: the request is safe to retry.
+        return await self._guard.call(f"POST {_ENDPOINT}", True, self._attempt)
+
+    async def _attempt(self) -> _Token:
         settings = self._settings
         request = self._http.build_request(
             "POST",
@@ -100,7 +112,7 @@ class TokenProvider:
                 "client_id": settings.client_id,
                 "client_secret": settings.client_secret.get_secret_value(),
             },
-            headers={"Accept": "application/json"},
+            headers={"Accept": "application/json", **upstream_headers()},
         )
         started = self._clock()
         response = await fetch(self._http, request, max_body_bytes=64 * 1024, endpoint=_ENDPOINT)
