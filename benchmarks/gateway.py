@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
+import json
 import os
 import socket
 import statistics
@@ -37,6 +38,7 @@ from typing import Any
 
 import httpx
 
+from customs_gateway.security.apikeys import hash_key
 from customs_sim.admin_client import AdminClient
 from customs_sim.dataset import GroundTruth, build_dataset, default_cache_dir
 from customs_sim.generator import DatasetParams
@@ -46,6 +48,9 @@ from customs_sim.reference import CROSSINGS_BY_ID
 START, END = dt.date(2025, 3, 1), dt.date(2025, 3, 3)
 WINDOW = {"from": "2025-03-01T00:00:00Z", "to": "2025-03-04T00:00:00Z"}
 CN_SECRET, KZ_SECRET, ADMIN = "bench-cn-secret", "bench-kz-secret", "bench-admin"
+# The gateway refuses requests without credentials: the benchmark is a china_customs client.
+API_KEY = "cgw_benchmark_" + "b" * 32
+AUTH = {"X-API-Key": API_KEY}
 CN_LATENCY_MS, KZ_LATENCY_MS, SLACK_MS = 50.0, 80.0, 15.0
 LIST_TARGET = 2
 
@@ -123,6 +128,9 @@ def running(cache_dir: Path) -> Iterator[tuple[str, AdminClient, AdminClient, st
         "CUSTOMS_GATEWAY_KAZAKHSTAN__BASE_URL": f"http://127.0.0.1:{kz_port}",
         "CUSTOMS_GATEWAY_KAZAKHSTAN__CLIENT_SECRET": KZ_SECRET,
         "CUSTOMS_GATEWAY_SERVER__GRAPHIQL": "false",
+        "CUSTOMS_GATEWAY_SECURITY__API_KEYS": json.dumps(
+            [{"client_id": "benchmark", "role": "china_customs", "key_hash": hash_key(API_KEY)}]
+        ),
     }
     sims = subprocess.Popen(
         [sys.executable, "-m", "customs_sim.cli", "both", "--start", str(START), "--end", str(END),
@@ -278,7 +286,7 @@ async def warm_rps(url: str, seconds: float, concurrency: int) -> None:
     done, failed = 0, 0
     latencies: list[float] = []
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as http:
+    async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits, headers=AUTH) as http:
         for _ in range(3):  # warm up: token, connections, document cache
             await http.post("/graphql", json={"query": DASHBOARD})
         deadline = time.perf_counter() + seconds
@@ -315,7 +323,7 @@ def main() -> int:
     print(f"dataset: {files.truth_db.parent} ({time.perf_counter() - began:.1f} s)")
     with GroundTruth(files) as truth, running(args.cache_dir) as (url, cn, kz, kz_url):
         print(f"trips: {truth.count()}, gateway at {url}")
-        with httpx.Client(base_url=url, timeout=60) as http:
+        with httpx.Client(base_url=url, timeout=60, headers=AUTH) as http:
             counts_ok = request_counts(http, cn, kz)
             latency_ok = cold_latency(http, cn, kz, truth, args.samples, arrivals_by_common_id(kz_url))
         asyncio.run(warm_rps(url, args.seconds, args.concurrency))

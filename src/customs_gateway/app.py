@@ -20,6 +20,7 @@ import httpx
 import orjson
 from httpx_aiohttp import AiohttpTransport
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -30,6 +31,10 @@ from .config import GatewaySettings
 from .crossings import CrossingRegistry
 from .linking import LinkWindow
 from .schema import GatewayContext, build_context, build_schema
+from .security import principal_of
+from .security.audit import AuditLog, UpstreamRecorder
+from .security.authn import Authenticator
+from .security.middleware import AuthenticationMiddleware
 from .sources.base import ChinaSource, KazakhstanSource
 from .sources.china import ChinaClient, ChinaSourceImpl, build_http_client
 from .sources.kazakhstan import KazakhstanClient, KazakhstanSourceImpl, TokenProvider, create_http_client
@@ -65,6 +70,7 @@ class _GraphQL(GraphQL[GatewayContext, None]):
             window=state.window,
             request=request,
             response=response,
+            principal=principal_of(request),
         )
 
     def encode_json(self, data: object) -> bytes:
@@ -97,7 +103,8 @@ def create_app(
     lifespan would open (the caller keeps ownership of them)."""
     crossings = CrossingRegistry.from_settings(settings.crossings)
     window = LinkWindow(before=settings.linking.window_before, after=settings.linking.window_after)
-    schema = build_schema(document_cache_size=settings.server.document_cache_size)
+    audit = AuditLog()
+    schema = build_schema(document_cache_size=settings.server.document_cache_size, audit=audit)
     graphql = _GraphQL(schema, graphql_ide="graphiql" if settings.server.graphiql else None)
 
     @contextlib.asynccontextmanager
@@ -117,6 +124,9 @@ def create_app(
                     transport=AiohttpTransport(limits=settings.kazakhstan.limits(), trust_env=False),
                 )
                 await stack.enter_async_context(kz_http)
+            # Every request to an authority is noted on the current operation's audit line.
+            UpstreamRecorder("GACC").install(cn_http)
+            UpstreamRecorder("KGD").install(kz_http)
             china = ChinaSourceImpl(settings.china, ChinaClient(settings.china, cn_http))
             tokens = TokenProvider(settings.kazakhstan, kz_http)
             kazakhstan = KazakhstanSourceImpl(
@@ -133,4 +143,16 @@ def create_app(
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/healthz", _healthz, methods=["GET"]),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    security = settings.security
+    middleware = [
+        # First: nothing behind it (rate and operation limits, GraphQL) runs without a Principal
+        # on request.state.principal. Middleware that needs the Principal goes after it.
+        Middleware(
+            AuthenticationMiddleware,
+            authenticator=Authenticator(security),
+            audit=audit,
+            public_paths=security.public_paths,
+            api_key_header=security.api_key_header,
+        ),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)

@@ -5,6 +5,7 @@
     customs-gateway demo                       both simulators (demo latency) + gateway + GraphiQL
     customs-gateway serve [--config PATH]      production entry point (uvicorn; [server] workers)
     customs-gateway export-schema [--check]    write (or verify) schema.graphql
+    customs-gateway hash-key [--stdin]         make an API key and its config entry (or hash a key)
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from starlette.applications import Starlette
 from .app import create_app
 from .config import CONFIG_ENV, load_settings
 from .schema import build_schema
+from .security import Role
+from .security.apikeys import hash_key, new_key
 
 __all__ = ["app_factory", "main", "schema_sdl"]
 
@@ -61,6 +64,34 @@ def _export_schema(args: argparse.Namespace) -> int:
     path.write_text(sdl, encoding="utf-8")
     print(f"wrote {path} ({len(sdl.splitlines())} lines)")
     return 0
+
+
+def _hash_key(args: argparse.Namespace) -> int:
+    """A new key (printed once: only its digest goes in the configuration), or the digest of a key
+    read from standard input (so it never shows in the shell history or the process list)."""
+    if args.stdin:
+        key = sys.stdin.readline().strip()
+        if not key:
+            print("no key on standard input", file=sys.stderr)
+            return 2
+    else:
+        key = new_key()
+        print(f"API key (give it to the client; it is not stored anywhere):\n\n  {key}\n", file=sys.stderr)
+    entry = [
+        "[[security.api_keys]]",
+        f'client_id = "{args.client_id}"',
+        f'role = "{args.role}"',
+        f'key_hash = "{hash_key(key)}"',
+    ]
+    if args.carrier_id:
+        entry.append(f'carrier_id = "{args.carrier_id}"')
+    print("\n".join(entry))
+    return 0
+
+
+def _demo_keys() -> dict[Role, str]:
+    """One fresh API key per non-carrier role, so the demo can show the field rules at work."""
+    return {role: new_key() for role in Role if role not in (Role.CARRIER, Role.DEMO)}
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -123,12 +154,25 @@ def _demo(args: argparse.Namespace) -> int:
         os.environ.setdefault("CUSTOMS_GATEWAY_CHINA__APP_SECRET", DEMO_CHINA_SECRET)
         os.environ.setdefault("CUSTOMS_GATEWAY_KAZAKHSTAN__CLIENT_SECRET", DEMO_KAZAKHSTAN_SECRET)
         # Nested overrides merge into the file's sections (pydantic-settings deep-merges sources).
+        keys = _demo_keys()
         settings = load_settings(
             china={"base_url": f"http://{host}:{args.china_port}"},
             kazakhstan={"base_url": f"http://{host}:{args.kazakhstan_port}"},
+            security={
+                "anonymous_role": Role.DEMO.value,
+                "api_keys": [
+                    {"client_id": f"demo-{role.value}", "role": role.value, "key_hash": hash_key(key)}
+                    for role, key in keys.items()
+                ],
+            },
         )
         app = create_app(settings)
+        key_lines = "\n".join(f"  {role.value:<20} X-API-Key: {key}" for role, key in keys.items())
         print(
+            "\nDEMO MODE: anonymous access is ON, as the read-only role `demo` (no drivers' personal data,\n"
+            "no internal notes). Production refuses requests without credentials (docs/security.md).\n"
+            "To see the field rules at work, send one of these keys (made for this run only) in\n"
+            f"GraphiQL's Headers tab as {{\"X-API-Key\": \"…\"}}:\n{key_lines}\n"
             f"\nGraphiQL:            http://{host}:{args.port}/graphql\n"
             f"China simulator:     http://{host}:{args.china_port}/gacc/api/v1/ports (signed; see README)\n"
             f"Kazakhstan sim.:     http://{host}:{args.kazakhstan_port}/api/v1/checkpoints (OAuth2)\n"
@@ -162,6 +206,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int)
     serve.add_argument("--log-level", default="info")
 
+    hashing = commands.add_parser("hash-key", help="make an API key and its [[security.api_keys]] entry")
+    hashing.add_argument("--stdin", action="store_true", help="hash the key read from standard input instead")
+    hashing.add_argument("--client-id", default="my-client", help="the name of the client (audit, rate limits)")
+    roles = [r.value for r in Role if r is not Role.DEMO]
+    hashing.add_argument("--role", default=Role.PARTNER_AGENCY.value, choices=roles)
+    hashing.add_argument("--carrier-id", help="for --role carrier: the carrier's USCC / BIN")
+
     export = commands.add_parser("export-schema", help="write the GraphQL SDL")
     export.add_argument("--output", type=Path, default=Path("schema.graphql"))
     export.add_argument("--check", action="store_true", help="exit 1 when the file differs instead of writing")
@@ -174,6 +225,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _demo(args)
     if args.command == "serve":
         return _serve(args)
+    if args.command == "hash-key":
+        return _hash_key(args)
     return _export_schema(args)
 
 

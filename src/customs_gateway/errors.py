@@ -4,6 +4,8 @@
 
     GatewayError                       code                  meaning for a client
     ├── InvalidInput                   BAD_USER_INPUT        the query's arguments cannot be understood
+    ├── Unauthenticated                UNAUTHENTICATED       no, or no valid, credentials (HTTP 401)
+    ├── Forbidden                      FORBIDDEN             this client's role may not see that field/trip
     └── UpstreamError                  (one per subclass)    an authority's API failed us; carries .authority
         ├── UpstreamUnavailable        UPSTREAM_UNAVAILABLE  connection refused/reset, 5xx, 429, outage
         ├── UpstreamTimeout            UPSTREAM_TIMEOUT      no answer in time
@@ -21,8 +23,10 @@ from __future__ import annotations
 from .domain import Authority
 
 __all__ = [
+    "Forbidden",
     "GatewayError",
     "InvalidInput",
+    "Unauthenticated",
     "UpstreamContract",
     "UpstreamError",
     "UpstreamRejected",
@@ -41,6 +45,22 @@ class GatewayError(Exception):
 
 class InvalidInput(GatewayError):
     code = "BAD_USER_INPUT"
+
+
+class Unauthenticated(GatewayError):
+    """Missing or invalid credentials. ``challenge`` is the ``WWW-Authenticate`` error code
+    (RFC 6750: ``invalid_token``; ``None`` when nothing was presented). The message says what
+    kind of problem it was, never which part of a credential was wrong."""
+
+    code = "UNAUTHENTICATED"
+
+    def __init__(self, message: str, *, challenge: str | None = "invalid_token") -> None:
+        super().__init__(message)
+        self.challenge = challenge
+
+
+class Forbidden(GatewayError):
+    code = "FORBIDDEN"
 
 
 class UpstreamError(GatewayError):

@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 import pytest
 from tests.integration.china_fixtures import many_trips, sample_trips
+from tests.security_fixtures import CUSTOMS_HEADERS, security_settings
 
 from customs_gateway.app import create_app
 from customs_gateway.config import load_settings
@@ -120,8 +121,15 @@ FAST_RESILIENCE: dict[str, Any] = {
 
 
 def gateway_settings(
-    china_url: str, kazakhstan_url: str, *, server: dict[str, Any] | None = None, **china_overrides: Any
+    china_url: str,
+    kazakhstan_url: str,
+    *,
+    server: dict[str, Any] | None = None,
+    security: dict[str, Any] | None = None,
+    **china_overrides: Any,
 ) -> Any:
+    """Settings of a test gateway; it accepts the test credentials of ``tests.security_fixtures``
+    (clients send ``CUSTOMS_HEADERS`` unless a test is about another role)."""
     return load_settings(
         CONFIG,
         china={
@@ -138,12 +146,13 @@ def gateway_settings(
             **FAST_RESILIENCE,
         },
         server={"operation_deadline_s": 5.0, **(server or {})},
+        security=security if security is not None else security_settings(),
     )
 
 
 @pytest.fixture(scope="session")
 def client(world: World) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=world.gateway_url, timeout=30) as http:
+    with httpx.Client(base_url=world.gateway_url, timeout=30, headers=CUSTOMS_HEADERS) as http:
         yield http
 
 
@@ -190,5 +199,5 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DataWorld]:
 
 @pytest.fixture(scope="session")
 def data_client(data: DataWorld) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=data.gateway_url, timeout=60) as http:
+    with httpx.Client(base_url=data.gateway_url, timeout=60, headers=CUSTOMS_HEADERS) as http:
         yield http

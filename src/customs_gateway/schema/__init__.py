@@ -11,6 +11,8 @@ from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.federation import Schema
 from strawberry.types import ExecutionContext
 
+from ..security.audit import AuditLog
+from .audit import AuditExtension
 from .common import CrossingPoint
 from .context import GatewayContext, build_context
 from .entities import Inspection, Manifest, Vehicle
@@ -29,12 +31,18 @@ class GatewaySchema(Schema):
             log_error(error)
 
 
-def build_schema(*, document_cache_size: int = DEFAULT_DOCUMENT_CACHE_SIZE) -> GatewaySchema:
-    """The schema with parse/validation caches, error codes and masking of unexpected errors."""
+def build_schema(
+    *, document_cache_size: int = DEFAULT_DOCUMENT_CACHE_SIZE, audit: AuditLog | None = None
+) -> GatewaySchema:
+    """The schema with parse/validation caches, error codes, masking of unexpected errors and an
+    audit line per operation (``audit``: where to write it; the ``customs_gateway.audit`` logger
+    by default)."""
+    audit_log = audit or AuditLog()
     return GatewaySchema(
         query=Query,
         types=[Manifest, Vehicle, Inspection, CrossingPoint],
         extensions=[
+            lambda: AuditExtension(audit_log),
             lambda: ParserCache(maxsize=document_cache_size),
             lambda: ValidationCache(maxsize=document_cache_size),
             GatewayErrorExtensions,

@@ -11,6 +11,7 @@ import strawberry
 
 from ..crossings import CrossingRegistry
 from ..linking import LinkWindow
+from ..security import ANONYMOUS, Principal
 from ..services import Gateway
 from ..sources.base import ChinaSource, KazakhstanSource
 from .loaders import Loaders
@@ -27,6 +28,8 @@ class GatewayContext:
     request: Any = None
     response: Any = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # Who asks: the field rules and carrier scoping read it (the authentication middleware set it).
+    principal: Principal = ANONYMOUS
 
 
 Info: TypeAlias = strawberry.Info[GatewayContext, None]
@@ -45,8 +48,9 @@ def build_context(
     now: Callable[[], dt.datetime] = _utc_now,
     request: Any = None,
     response: Any = None,
+    principal: Principal = ANONYMOUS,
 ) -> GatewayContext:
     """A fresh context (fresh loaders, empty identity map) for one GraphQL request."""
     loaders = Loaders(china, kazakhstan)
     gateway = Gateway(china=china, kazakhstan=kazakhstan, lookups=loaders, crossings=crossings, window=window)
-    return GatewayContext(gateway, loaders, crossings, now, request, response)
+    return GatewayContext(gateway, loaders, crossings, now, request, response, principal=principal)
