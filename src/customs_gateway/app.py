@@ -10,6 +10,7 @@ open: whoever creates a client closes it.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -27,9 +28,12 @@ from starlette.routing import Route
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
+from .cache import create_cache
 from .config import GatewaySettings
 from .crossings import CrossingRegistry
 from .linking import LinkWindow
+from .report_routes import report_routes
+from .reports import ReportService
 from .schema import GatewayContext, build_context, build_schema
 from .security import principal_of
 from .security.audit import AuditLog, UpstreamRecorder
@@ -52,6 +56,7 @@ class GatewayState:
     kazakhstan: KazakhstanSource
     crossings: CrossingRegistry
     window: LinkWindow
+    reports: ReportService
 
 
 class _LifespanState(TypedDict):
@@ -68,6 +73,7 @@ class _GraphQL(GraphQL[GatewayContext, None]):
             kazakhstan=state.kazakhstan,
             crossings=state.crossings,
             window=state.window,
+            reports=state.reports,
             request=request,
             response=response,
             principal=principal_of(request),
@@ -87,6 +93,10 @@ def _freeze_startup_heap() -> None:
     """
     gc.collect()
     gc.freeze()
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
 
 
 async def _healthz(request: Request) -> Response:
@@ -127,6 +137,8 @@ def create_app(
             # Every request to an authority is noted on the current operation's audit line.
             UpstreamRecorder("GACC").install(cn_http)
             UpstreamRecorder("KGD").install(kz_http)
+            # Report partials get their own bounded cache (aggregates only: no audience in the key).
+            report_cache = create_cache(settings.reports.cache)
             china = ChinaSourceImpl(settings.china, ChinaClient(settings.china, cn_http))
             tokens = TokenProvider(settings.kazakhstan, kz_http)
             kazakhstan = KazakhstanSourceImpl(
@@ -135,13 +147,18 @@ def create_app(
             logger.info("gateway ready: %d crossing points", len(crossings.all))
             _freeze_startup_heap()
             try:
-                yield {"gateway": GatewayState(china, kazakhstan, crossings, window)}
+                reports = ReportService(
+                    china, kazakhstan, crossings, window, settings.reports.options(), report_cache, _utc_now
+                )
+                yield {"gateway": GatewayState(china, kazakhstan, crossings, window, reports)}
             finally:
                 gc.unfreeze()
+                await report_cache.close()
 
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/healthz", _healthz, methods=["GET"]),
+        *report_routes(),
     ]
     security = settings.security
     middleware = [

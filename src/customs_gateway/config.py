@@ -21,7 +21,9 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from .cache.config import CacheConfig
 from .domain import Authority
+from .reports import ReportLimits, ReportOptions
 from .resilience.config import ResilienceConfig
 from .security.config import SecuritySettings
 from .sources.china.settings import ChinaSourceSettings
@@ -34,6 +36,7 @@ __all__ = [
     "CrossingSettings",
     "GatewaySettings",
     "LinkingSettings",
+    "ReportSettings",
     "SecuritySettings",
     "ServerSettings",
     "load_settings",
@@ -84,6 +87,35 @@ class CacheSettings(BaseModel):
     ttl_reference_s: int = 3600
 
 
+class ReportSettings(BaseModel):
+    """Reports (``docs/reports.md``): limits, concurrency towards each authority, partials' cache."""
+
+    model_config = ConfigDict(frozen=True)
+
+    max_days: int = Field(default=366, ge=1, description="longest window of one report, in days")
+    max_rows: int = Field(default=50_000, ge=1, description="most rows (groups) one report may answer")
+    chunk_concurrency: int = Field(default=16, ge=1, description="(crossing, direction, day) chunks in flight")
+    china_concurrency: int = Field(default=12, ge=1, description="GACC list calls in flight for reports")
+    kazakhstan_concurrency: int = Field(default=6, ge=1, description="KGD list calls in flight for reports")
+    settled_after_days: int = Field(default=2, ge=0, description="a day this old no longer changes")
+    ttl_settled_s: float = Field(default=7 * 24 * 3600, gt=0)
+    ttl_recent_s: float = Field(default=300, gt=0)
+    ttl_today_s: float = Field(default=60, gt=0)
+    cache: CacheConfig = CacheConfig(max_entries=50_000, max_bytes=128 * 1024 * 1024, namespace="cgw-reports")
+
+    def options(self) -> ReportOptions:
+        return ReportOptions(
+            limits=ReportLimits(max_days=self.max_days, max_rows=self.max_rows),
+            chunk_concurrency=self.chunk_concurrency,
+            china_concurrency=self.china_concurrency,
+            kazakhstan_concurrency=self.kazakhstan_concurrency,
+            settled_after_days=self.settled_after_days,
+            ttl_settled_s=self.ttl_settled_s,
+            ttl_recent_s=self.ttl_recent_s,
+            ttl_today_s=self.ttl_today_s,
+        )
+
+
 class ServerSettings(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -112,6 +144,7 @@ class GatewaySettings(BaseSettings):
     cache: CacheSettings = CacheSettings()
     server: ServerSettings = ServerSettings()
     security: SecuritySettings = SecuritySettings()
+    reports: ReportSettings = ReportSettings()
 
     @model_validator(mode="after")
     def _unique_crossings(self) -> GatewaySettings:

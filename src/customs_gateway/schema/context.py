@@ -11,6 +11,7 @@ import strawberry
 
 from ..crossings import CrossingRegistry
 from ..linking import LinkWindow
+from ..reports import ReportService
 from ..security import ANONYMOUS, Principal
 from ..services import Gateway
 from ..sources.base import ChinaSource, KazakhstanSource
@@ -27,6 +28,7 @@ class GatewayContext:
     now: Callable[[], dt.datetime]
     request: Any = None
     response: Any = None
+    reports: ReportService | None = None  # None where the app serves no reports (some tests)
     extra: dict[str, Any] = field(default_factory=dict)
     # Who asks: the field rules and carrier scoping read it (the authentication middleware set it).
     principal: Principal = ANONYMOUS
@@ -49,8 +51,11 @@ def build_context(
     request: Any = None,
     response: Any = None,
     principal: Principal = ANONYMOUS,
+    reports: ReportService | None = None,
 ) -> GatewayContext:
     """A fresh context (fresh loaders, empty identity map) for one GraphQL request."""
     loaders = Loaders(china, kazakhstan)
     gateway = Gateway(china=china, kazakhstan=kazakhstan, lookups=loaders, crossings=crossings, window=window)
-    return GatewayContext(gateway, loaders, crossings, now, request, response, principal=principal)
+    return GatewayContext(
+        gateway, loaders, crossings, now, request, response, reports=reports, principal=principal
+    )

@@ -15,6 +15,7 @@ from .connections import InspectionConnection, InspectionFilter, ManifestConnect
 from .context import Info
 from .entities import Inspection, Manifest, Vehicle
 from .fields import resolver, selects
+from .reports import ReportQueries
 
 __all__ = ["Query"]
 
@@ -34,7 +35,7 @@ def _wants_arrival(info: Info) -> bool:
 
 
 @strawberry.type(description="Ask about trucks crossing between China and Kazakhstan, as both customs see them.")
-class Query:
+class Query(ReportQueries):
     @resolver(description="The configured crossing points: both posts of each pair and the phase.")
     def crossing_points(self, info: Info) -> list[CrossingPoint]:
         now = info.context.now()

@@ -1,0 +1,235 @@
+"""Reading one chunk — (crossing, direction, UTC day) — from both authorities into a partial.
+
+Each side is paged with the largest page its API serves (GACC 100, KGD 500); after the first page
+announces the total, the remaining pages are fetched concurrently, bounded by one semaphore per
+authority shared by every chunk of the report, so a 90-day report keeps a fixed number of calls
+in flight and a fixed number of pages in memory. Records are folded into the partial page by page
+and dropped; only a small stub per record (times, plate, common id) is kept until the chunk's
+door-to-door linking is done.
+
+Trade flow needs no linking: each side's records count in the bucket of that side's own
+declaration (how mirror statistics are built). Door to door needs both sides of a trip, linked
+within the chunk by common manifest id, else by vehicle and time (see :func:`link_stubs`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import math
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from ..crossings import CrossingPoint
+from ..domain import ChinaManifestRecord, Direction, ExchangeRate, GoodsLine, KazakhstanPIRecord, PlateId
+from ..linking import LinkWindow
+from ..money import convert
+from ..plates import same_vehicle
+from ..sources.base import ChinaSource, KazakhstanSource, Page, RecordQuery
+from .partials import ChunkPartial, Flow, SidePartial, minutes_between
+
+__all__ = ["ChunkScanner", "RatesByDay", "Stub", "gather_all", "link_stubs"]
+
+T = TypeVar("T")
+RatesByDay = Mapping[dt.date, Mapping[str, ExchangeRate]]
+_CN_TZ = dt.timezone(dt.timedelta(hours=8))
+_CN_PAGE = 100  # GACC's largest page
+_KZ_PAGE = 500  # KGD's largest page
+
+
+@dataclass(frozen=True, slots=True)
+class Stub:
+    """What door-to-door linking needs of one record."""
+
+    common_id: str | None
+    plate: PlateId
+    declared_at: dt.datetime
+    final_at: dt.datetime | None  # release (importing side) / exit (exporting side)
+
+
+def _fold_lines(side: SidePartial, lines: Sequence[GoodsLine], rates: Mapping[str, ExchangeRate]) -> Flow:
+    total = Flow(trucks=1)
+    seen_hs6: set[str] = set()
+    seen_chapters: set[str] = set()
+    for line in lines:
+        flow = side.hs6.get(line.hs6)
+        if flow is None:
+            flow = side.hs6[line.hs6] = Flow()
+        try:
+            usd = convert(line.value, "USD", rates).amount
+        except KeyError:
+            side.unpriced += 1
+        else:
+            flow.value_usd += usd
+            total.value_usd += usd
+        flow.gross_kg += line.gross_kg
+        total.gross_kg += line.gross_kg
+        if line.hs6 not in seen_hs6:
+            seen_hs6.add(line.hs6)
+            flow.trucks += 1
+        seen_chapters.add(line.hs6[:2])
+    for chapter in seen_chapters:
+        side.chapter_trucks[chapter] = side.chapter_trucks.get(chapter, 0) + 1
+    return total
+
+
+def _fold_final(side: SidePartial, declared_at: dt.datetime, final_at: dt.datetime | None) -> None:
+    if final_at is None:
+        side.open += 1
+        return
+    minutes = minutes_between(declared_at, final_at)
+    side.clearance[minutes] = side.clearance.get(minutes, 0) + 1
+
+
+def fold_china(side: SidePartial, record: ChinaManifestRecord, rates: RatesByDay) -> Stub:
+    """China values at the NBK rates of the Beijing date of the declaration."""
+    day_rates = rates.get(record.declared_at.astimezone(_CN_TZ).date(), {})
+    side.total.add(_fold_lines(side, record.goods, day_rates))
+    exporting = record.direction is Direction.CN_TO_KZ
+    final_at = record.border_crossed_at if exporting else record.released_at
+    _fold_final(side, record.declared_at, final_at)
+    return Stub(record.common_manifest_id, record.vehicle.plate, record.declared_at, final_at)
+
+
+def fold_kazakhstan(side: SidePartial, record: KazakhstanPIRecord, rates: RatesByDay) -> Stub:
+    """Kazakh values at the NBK rates of the record's own exchange-rate date (the one KGD used)."""
+    day_rates = rates.get(record.exchange_rate.date, {})
+    side.total.add(_fold_lines(side, record.goods, day_rates))
+    importing = record.direction is Direction.CN_TO_KZ
+    final_at = record.released_at if importing else record.exited_at
+    _fold_final(side, record.registered_at, final_at)
+    return Stub(record.common_manifest_id, record.vehicle.plate, record.registered_at, final_at)
+
+
+def _plate_key(plate: PlateId) -> str:
+    # A Chinese plate may come without its province ("F12345"): bucket on what both spellings keep.
+    return plate.canonical[-6:]
+
+
+def link_stubs(exporting: Sequence[Stub], importing: Sequence[Stub], window: LinkWindow) -> dict[int, int]:
+    """Door-to-door minutes histogram of the trips both sides recorded in the chunk.
+
+    A pair is the same common manifest id, else the same vehicle with the importing record
+    registered within ``window`` of the exporting declaration (nearest first); each record is
+    used once. Only pairs whose importing side is final count.
+    """
+    by_common = {stub.common_id: stub for stub in importing if stub.common_id}
+    by_plate: dict[str, list[Stub]] = {}
+    for stub in importing:
+        if not stub.common_id:
+            by_plate.setdefault(_plate_key(stub.plate), []).append(stub)
+    used: set[int] = set()
+    histogram: dict[int, int] = {}
+    for anchor in exporting:
+        partner: Stub | None = None
+        if anchor.common_id:
+            partner = by_common.get(anchor.common_id)
+        else:
+            candidates = [
+                stub
+                for stub in by_plate.get(_plate_key(anchor.plate), ())
+                if id(stub) not in used
+                and same_vehicle(stub.plate, anchor.plate)
+                and -window.before <= stub.declared_at - anchor.declared_at <= window.after
+            ]
+            if candidates:
+                partner = min(candidates, key=lambda stub: abs(stub.declared_at - anchor.declared_at))
+        if partner is None or id(partner) in used:
+            continue
+        used.add(id(partner))
+        if partner.final_at is not None:
+            minutes = minutes_between(anchor.declared_at, partner.final_at)
+            histogram[minutes] = histogram.get(minutes, 0) + 1
+    return histogram
+
+
+class ChunkScanner:
+    """Pages both authorities for one chunk; ``china_slots`` / ``kazakhstan_slots`` bound the
+    calls in flight per authority across every chunk sharing this scanner."""
+
+    def __init__(
+        self,
+        china: ChinaSource,
+        kazakhstan: KazakhstanSource,
+        window: LinkWindow,
+        *,
+        china_slots: asyncio.Semaphore,
+        kazakhstan_slots: asyncio.Semaphore,
+    ) -> None:
+        self._china = china
+        self._kazakhstan = kazakhstan
+        self._window = window
+        self._cn_slots = china_slots
+        self._kz_slots = kazakhstan_slots
+
+    async def scan(
+        self, crossing: CrossingPoint, direction: Direction, day: dt.date, rates: RatesByDay
+    ) -> ChunkPartial:
+        start = dt.datetime.combine(day, dt.time(), dt.UTC)
+        end = start + dt.timedelta(days=1)
+        partial = ChunkPartial()
+        cn_query = RecordQuery(post_code=crossing.china.code, direction=direction, start=start, end=end)
+        kz_query = RecordQuery(post_code=crossing.kazakhstan.code, direction=direction, start=start, end=end)
+
+        async def china() -> list[Stub]:
+            return await _all_pages(
+                lambda page: self._china.manifest_page(cn_query, page + 1, _CN_PAGE),
+                _CN_PAGE,
+                self._cn_slots,
+                lambda record: fold_china(partial.china, record, rates),
+            )
+
+        async def kazakhstan() -> list[Stub]:
+            return await _all_pages(
+                lambda page: self._kazakhstan.record_page(kz_query, page * _KZ_PAGE, _KZ_PAGE),
+                _KZ_PAGE,
+                self._kz_slots,
+                lambda record: fold_kazakhstan(partial.kazakhstan, record, rates),
+            )
+
+        cn_stubs, kz_stubs = await gather_all([china(), kazakhstan()])
+        exporting, importing = (cn_stubs, kz_stubs) if direction is Direction.CN_TO_KZ else (kz_stubs, cn_stubs)
+        partial.door_to_door = link_stubs(exporting, importing, self._window)
+        partial.linked = sum(partial.door_to_door.values())
+        return partial
+
+
+async def _all_pages(
+    fetch: Callable[[int], Awaitable[Page[T]]],
+    size: int,
+    slots: asyncio.Semaphore,
+    fold: Callable[[T], Stub],
+) -> list[Stub]:
+    """Page 0, then every further page the total announces, concurrently within ``slots``; each
+    page is folded as it arrives and dropped."""
+
+    async def one(number: int) -> int:
+        async with slots:
+            page = await fetch(number)
+        for record in page.items:
+            stubs.append(fold(record))
+        return page.total
+
+    stubs: list[Stub] = []
+    total = await one(0)
+    pages = math.ceil(total / size)
+    if pages > 1:
+        await gather_all([one(number) for number in range(1, pages)])
+    return stubs
+
+
+async def gather_all(coroutines: Sequence[Coroutine[Any, Any, T]]) -> list[T]:
+    """Run concurrently; the first failure cancels the rest and is raised as itself (not as an
+    ``ExceptionGroup``), so a gateway error keeps its code for the client."""
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(coroutine) for coroutine in coroutines]
+    except BaseExceptionGroup as failed:
+        raise _first_leaf(failed) from None
+    return [task.result() for task in tasks]
+
+
+def _first_leaf(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    first = group.exceptions[0]
+    return _first_leaf(first) if isinstance(first, BaseExceptionGroup) else first
