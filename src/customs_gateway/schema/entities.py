@@ -28,11 +28,13 @@ from ..errors import InvalidInput, UpstreamError
 from ..ids import InspectionKey, RecordKey, decode_inspection_id, encode_inspection_id
 from ..linking import BorderEventKind, LinkMethod, TripStatus, border_events, trip_status
 from ..plates import parse_user_plate
+from ..security.rules import Subject
 from ..services import InspectionItem, Lazy, Trip, inspection_by_key, trip_inspections, vehicle_trips
+from .access import filter_trips, require_inspection_visible, require_trip_visible
 from .common import CrossingPoint, Driver, Instant, Party, Plate, instant
 from .context import Info
 from .fields import resolver
-from .records import ChinaManifest, DeclaredGoods, KazakhstanPreliminaryInformation, Totals
+from .records import ChinaManifest, DeclaredGoods, KazakhstanPreliminaryInformation, Totals, record_owner
 
 __all__ = [
     "BorderEvent",
@@ -63,6 +65,9 @@ class Inspection:
     @property
     def _record(self) -> InspectionRecord:
         return self.item.inspection
+
+    def rule_subject(self) -> Subject:
+        return Subject(authority=self._record.authority)
 
     @resolver(description="Stable id of the inspection.")
     def id(self) -> strawberry.ID:
@@ -129,7 +134,7 @@ class Inspection:
     @resolver(description="The trip this inspection belongs to.")
     async def manifest(self, info: Info) -> Manifest | None:
         trip = await info.context.gateway.by_record(RecordKey(self._record.authority, self._record.record_id))
-        return None if trip is None else Manifest(trip=trip)
+        return None if trip is None else Manifest(trip=await require_trip_visible(info, trip))
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Inspection | None:
@@ -137,7 +142,7 @@ class Inspection:
         if key is None:
             raise InvalidInput("not an inspection id")
         item = await inspection_by_key(info.context.gateway, key.authority, key.record_id, key.inspection_id)
-        return None if item is None else cls.of(item)
+        return None if item is None else cls.of(await require_inspection_visible(info, item))
 
 
 @strawberry.type(description="How the two authorities' records of this trip were joined.")
@@ -252,7 +257,7 @@ class Manifest:
         return Party.of((await self.trip.exporting_record()).carrier)
 
     @resolver(description="The driver (as the exporting side recorded them).")
-    async def driver(self) -> Driver:
+    async def driver(self) -> Driver | None:
         return Driver.of((await self.trip.exporting_record()).driver)
 
     @resolver(description="Goods items, each with both sides' declarations.")
@@ -301,7 +306,7 @@ class Manifest:
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Manifest | None:
         trip = await info.context.gateway.manifest(str(id))
-        return None if trip is None else cls(trip=trip)
+        return None if trip is None else cls(trip=await require_trip_visible(info, trip))
 
 
 def _pair_goods(trip: Trip, cn: object, kz: object) -> list[GoodsItem]:
@@ -329,7 +334,10 @@ def _pair_goods(trip: Trip, cn: object, kz: object) -> list[GoodsItem]:
                 sides.append(Lazy.failed(record))
             else:
                 line = found.get(number)
-                sides.append(Lazy.ready(DeclaredGoods.of(line, day(record)) if line else None))
+                owner = (
+                    record_owner(record) if isinstance(record, ChinaManifestRecord | KazakhstanPIRecord) else Subject()
+                )
+                sides.append(Lazy.ready(DeclaredGoods.of(line, day(record), owner) if line else None))
         cn_line, kz_line = (cn_lines or {}).get(number), (kz_lines or {}).get(number)
         preferred = (cn_line or kz_line) if exporter_first else (kz_line or cn_line)
         assert preferred is not None
@@ -356,7 +364,7 @@ class Vehicle:
 
     @resolver(description="The vehicle's trips as either authority recorded them, newest first.")
     async def manifests(self, info: Info, first: int = 20) -> list[Manifest]:
-        trips = await vehicle_trips(info.context.gateway, self._plate, first)
+        trips = await filter_trips(info, await vehicle_trips(info.context.gateway, self._plate, first))
         return [Manifest(trip=trip) for trip in trips]
 
     @classmethod

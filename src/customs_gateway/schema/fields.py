@@ -12,14 +12,23 @@ from typing import Any, TypeVar, cast
 import strawberry
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
+from .access import rule_for, ruled
+
 __all__ = ["resolver", "selects"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def resolver(description: str, *, name: str | None = None) -> Callable[[F], F]:
+    """A resolver field. When ``Type.field`` (from the function's qualified name) is in the field
+    rules table, the rule is attached here: see ``schema/access.py``."""
+
     def decorate(fn: F) -> F:
-        return cast(F, strawberry.field(description=description, name=name)(fn))
+        entry = rule_for(fn.__qualname__)
+        if entry is None:
+            return cast(F, strawberry.field(description=description, name=name)(fn))
+        text, extensions = ruled(entry[0], description)
+        return cast(F, strawberry.field(description=text, name=name, extensions=extensions)(fn))
 
     return decorate
 

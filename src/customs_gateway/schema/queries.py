@@ -10,6 +10,7 @@ from ..errors import InvalidInput
 from ..ids import decode_inspection_id
 from ..plates import parse_user_plate
 from ..services import InspectionQuery, ManifestQuery, inspection_by_key, list_inspections, list_manifests
+from .access import filter_inspections, filter_trips, require_inspection_visible, require_trip_visible, scope_page
 from .common import CrossingPoint
 from .connections import InspectionConnection, InspectionFilter, ManifestConnection, ManifestFilter
 from .context import Info
@@ -59,7 +60,7 @@ class Query(ReportQueries):
     )
     async def manifest(self, info: Info, id: strawberry.ID) -> Manifest | None:
         trip = await info.context.gateway.manifest(str(id), with_arrival=_wants_arrival(info))
-        return None if trip is None else Manifest(trip=trip)
+        return None if trip is None else Manifest(trip=await require_trip_visible(info, trip))
 
     @resolver(description="Trips in a time window, both authorities merged in time order, each trip once.")
     async def manifests(
@@ -76,7 +77,7 @@ class Query(ReportQueries):
             statuses=tuple(f.status or ()),
         )
         page = await list_manifests(info.context.gateway, query, first, after, info.context.now)
-        return ManifestConnection(page=page)
+        return ManifestConnection(page=await scope_page(info, page, lambda trips: filter_trips(info, trips)))
 
     @resolver(description="Inspections of both authorities in a time window, in time order.")
     async def inspections(
@@ -94,7 +95,7 @@ class Query(ReportQueries):
             outcome=f.outcome,
         )
         page = await list_inspections(info.context.gateway, query, first, after, info.context.now)
-        return InspectionConnection(page=page)
+        return InspectionConnection(page=await scope_page(info, page, lambda items: filter_inspections(info, items)))
 
     @resolver(description="One inspection by its stable id.")
     async def inspection(self, info: Info, id: strawberry.ID) -> Inspection | None:
@@ -102,4 +103,4 @@ class Query(ReportQueries):
         if key is None:
             raise InvalidInput("not an inspection id")
         item = await inspection_by_key(info.context.gateway, key.authority, key.record_id, key.inspection_id)
-        return None if item is None else Inspection.of(item)
+        return None if item is None else Inspection.of(await require_inspection_visible(info, item))

@@ -18,7 +18,9 @@ from ..domain import (
     RiskChannel,
     VehicleRef,
 )
+from ..security.rules import Subject
 from ..services import Trip, trip_inspections
+from .access import ruled_field
 from .common import Driver, Instant, Money, Party, Plate, instant
 from .context import Info
 from .fields import resolver
@@ -34,6 +36,7 @@ __all__ = [
     "KazakhstanPreliminaryInformation",
     "RecordedVehicle",
     "Totals",
+    "record_owner",
 ]
 
 _LazyInspection = Annotated["Inspection", strawberry.lazy("customs_gateway.schema.entities")]
@@ -41,6 +44,13 @@ _LazyInspection = Annotated["Inspection", strawberry.lazy("customs_gateway.schem
 
 def _local_day(at: dt.datetime) -> dt.date:
     return at.date()
+
+
+def record_owner(record: ChinaManifestRecord | KazakhstanPIRecord) -> Subject:
+    """Whose record it is and which carrier it names: what the field rules look at."""
+    authority = Authority.GACC if isinstance(record, ChinaManifestRecord) else Authority.KGD
+    carrier = record.carrier.id
+    return Subject(authority=authority, carriers=frozenset() if carrier is None else frozenset({carrier}))
 
 
 @strawberry.type(description="A vehicle as one authority recorded it.")
@@ -69,12 +79,17 @@ class DeclaredGoods:
     package_kind: str | None = strawberry.field(description="Package kind code (UN/ECE Rec. 21), e.g. CT, VN.")
     gross_kg: Decimal = strawberry.field(description="Gross mass in kilograms, exact decimal.")
     net_kg: Decimal | None = strawberry.field(description="Net mass in kilograms, exact decimal.")
-    value: Money = strawberry.field(description="Declared value.")
-    value_kzt: Decimal | None = strawberry.field(description="Kazakhstan only: the value in tenge.")
+    value: Money | None = ruled_field("DeclaredGoods.value", "Declared value.")
+    value_kzt: Decimal | None = ruled_field("DeclaredGoods.valueKzt", "Kazakhstan only: the value in tenge.")
+    owner: strawberry.Private[Subject]
+
+    def rule_subject(self) -> Subject:
+        return self.owner
 
     @staticmethod
-    def of(line: GoodsLine, rate_day: dt.date) -> DeclaredGoods:
+    def of(line: GoodsLine, rate_day: dt.date, owner: Subject) -> DeclaredGoods:
         return DeclaredGoods(
+            owner=owner,
             authority=line.authority,
             line_no=line.line_no,
             tariff_code=line.tariff_code,
@@ -94,8 +109,12 @@ class DeclaredGoods:
 class Totals:
     packages: int = strawberry.field(description="Total number of packages.")
     gross_kg: Decimal = strawberry.field(description="Total gross mass in kilograms, exact decimal.")
-    value: Money = strawberry.field(description="Total declared value.")
+    value: Money | None = ruled_field("Totals.value", "Total declared value.")
     item_count: int = strawberry.field(description="Number of goods items.")
+    owner: strawberry.Private[Subject]
+
+    def rule_subject(self) -> Subject:
+        return self.owner
 
 
 @strawberry.type(description="The National Bank of Kazakhstan rate a Kazakh record was valued at.")
@@ -170,7 +189,7 @@ class ChinaManifest:
         return RecordedVehicle.of(self.record.trailer) if self.record.trailer else None
 
     @resolver(description="The driver.")
-    def driver(self) -> Driver:
+    def driver(self) -> Driver | None:
         return Driver.of(self.record.driver)
 
     @resolver(description="The carrier.")
@@ -201,12 +220,13 @@ class ChinaManifest:
             gross_kg=r.total_gross_kg,
             value=Money.of(r.total_value, _local_day(r.declared_at)),
             item_count=len(r.goods),
+            owner=record_owner(r),
         )
 
     @resolver(description="Goods items as GACC declared them (descriptions in Chinese).")
     def goods(self) -> list[DeclaredGoods]:
-        day = _local_day(self.record.declared_at)
-        return [DeclaredGoods.of(line, day) for line in self.record.goods]
+        day, owner = _local_day(self.record.declared_at), record_owner(self.record)
+        return [DeclaredGoods.of(line, day, owner) for line in self.record.goods]
 
     @resolver(description="GACC's inspections of this trip.")
     async def inspections(self, info: Info) -> list[_LazyInspection] | None:
@@ -220,6 +240,9 @@ class ChinaManifest:
 class KazakhstanPreliminaryInformation:
     record: strawberry.Private[KazakhstanPIRecord]
     trip: strawberry.Private[Trip]
+
+    def rule_subject(self) -> Subject:
+        return record_owner(self.record)
 
     @resolver(description="Preliminary-information number.")
     def pi_number(self) -> str:
@@ -286,7 +309,7 @@ class KazakhstanPreliminaryInformation:
         return RecordedVehicle.of(self.record.trailer) if self.record.trailer else None
 
     @resolver(description="The driver.")
-    def driver(self) -> Driver:
+    def driver(self) -> Driver | None:
         return Driver.of(self.record.driver)
 
     @resolver(description="The carrier.")
@@ -324,16 +347,17 @@ class KazakhstanPreliminaryInformation:
             gross_kg=r.total_gross_kg,
             value=Money.of(r.total_value, r.exchange_rate.date),
             item_count=len(r.goods),
+            owner=record_owner(r),
         )
 
     @resolver(description="Total value in tenge.")
-    def total_value_kzt(self) -> Decimal:
+    def total_value_kzt(self) -> Decimal | None:
         return self.record.total_value_kzt
 
     @resolver(description="Goods items as KGD recorded them (descriptions in Russian).")
     def goods(self) -> list[DeclaredGoods]:
-        day = self.record.exchange_rate.date
-        return [DeclaredGoods.of(line, day) for line in self.record.goods]
+        day, owner = self.record.exchange_rate.date, record_owner(self.record)
+        return [DeclaredGoods.of(line, day, owner) for line in self.record.goods]
 
     @resolver(description="KGD's controls of this trip.")
     async def inspections(self, info: Info) -> list[_LazyInspection] | None:
