@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
@@ -22,6 +23,7 @@ from pydantic_settings import (
 )
 
 from .cache.config import CacheConfig
+from .discrepancies import DiscrepancyThresholds, Severity
 from .domain import Authority
 from .reports import ReportLimits, ReportOptions
 from .resilience.config import ResilienceConfig
@@ -34,6 +36,7 @@ __all__ = [
     "DEFAULT_CONFIG_PATH",
     "CacheSettings",
     "CrossingSettings",
+    "DiscrepancySettings",
     "GatewaySettings",
     "LinkingSettings",
     "ReportSettings",
@@ -76,6 +79,42 @@ class LinkingSettings(BaseModel):
     # side's declaration (Kazakh preliminary information can precede the Chinese exit by a day).
     window_before: dt.timedelta = dt.timedelta(hours=36)
     window_after: dt.timedelta = dt.timedelta(hours=36)
+
+
+class DiscrepancySettings(BaseModel):
+    """When the two sides' records of a trip disagree enough to say so (docs/discrepancies.md).
+
+    Relative gaps are ``|importer − exporter| / exporter``; a gap above ``*_warning`` /
+    ``mass_tolerance`` is a WARNING, above ``*_critical`` a CRITICAL.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    value_warning: Decimal = Field(default=Decimal("0.05"), ge=0)
+    value_critical: Decimal = Field(default=Decimal("0.20"), ge=0)
+    mass_tolerance: Decimal = Field(default=Decimal("0.05"), ge=0)
+    mass_critical: Decimal = Field(default=Decimal("0.15"), ge=0)
+    hs6_severity: Severity = Severity.WARNING
+    package_severity: Severity = Severity.WARNING
+    # A one-sided trip is INFO while the other side may still register it, WARNING after this.
+    missing_after: dt.timedelta = dt.timedelta(hours=48)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DiscrepancySettings:
+        if self.value_critical < self.value_warning or self.mass_critical < self.mass_tolerance:
+            raise ValueError("a critical threshold must not be below its warning threshold")
+        return self
+
+    def thresholds(self) -> DiscrepancyThresholds:
+        return DiscrepancyThresholds(
+            value_warning=self.value_warning,
+            value_critical=self.value_critical,
+            mass_tolerance=self.mass_tolerance,
+            mass_critical=self.mass_critical,
+            hs6_severity=self.hs6_severity,
+            package_severity=self.package_severity,
+            missing_after=self.missing_after,
+        )
 
 
 class CacheSettings(BaseModel):
@@ -141,6 +180,7 @@ class GatewaySettings(BaseSettings):
     kazakhstan: KazakhstanSourceSettings
     crossings: tuple[CrossingSettings, ...]
     linking: LinkingSettings = LinkingSettings()
+    discrepancies: DiscrepancySettings = DiscrepancySettings()
     cache: CacheSettings = CacheSettings()
     server: ServerSettings = ServerSettings()
     security: SecuritySettings = SecuritySettings()
@@ -159,7 +199,6 @@ class GatewaySettings(BaseSettings):
             operation_deadline_s=self.server.operation_deadline_s,
             per_upstream={Authority.GACC: self.china.policy(), Authority.KGD: self.kazakhstan.policy()},
         )
-
 
 
 def _default_config_path() -> Path:
