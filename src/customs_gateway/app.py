@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import TypedDict
 
 import httpx
-import orjson
 from httpx_aiohttp import AiohttpTransport
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -26,7 +25,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
 
 from .cache import create_cache
 from .config import GatewaySettings
@@ -39,9 +37,11 @@ from .security import principal_of
 from .security.audit import AuditLog, UpstreamRecorder
 from .security.authn import Authenticator
 from .security.middleware import AuthenticationMiddleware
+from .security.persisted import PersistedOperations
 from .sources.base import ChinaSource, KazakhstanSource
 from .sources.china import ChinaClient, ChinaSourceImpl, build_http_client
 from .sources.kazakhstan import KazakhstanClient, KazakhstanSourceImpl, TokenProvider, create_http_client
+from .view import GuardedGraphQL
 
 __all__ = ["GatewayState", "create_app"]
 
@@ -63,8 +63,8 @@ class _LifespanState(TypedDict):
     gateway: GatewayState
 
 
-class _GraphQL(GraphQL[GatewayContext, None]):
-    """strawberry's ASGI view with our per-request context and orjson responses."""
+class _GraphQL(GuardedGraphQL):
+    """The hardened GraphQL view (view.py) with our per-request context."""
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> GatewayContext:
         state: GatewayState = request.state.gateway
@@ -78,9 +78,6 @@ class _GraphQL(GraphQL[GatewayContext, None]):
             response=response,
             principal=principal_of(request),
         )
-
-    def encode_json(self, data: object) -> bytes:
-        return orjson.dumps(data)
 
 
 def _freeze_startup_heap() -> None:
@@ -114,8 +111,15 @@ def create_app(
     crossings = CrossingRegistry.from_settings(settings.crossings)
     window = LinkWindow(before=settings.linking.window_before, after=settings.linking.window_after)
     audit = AuditLog()
-    schema = build_schema(document_cache_size=settings.server.document_cache_size, audit=audit)
-    graphql = _GraphQL(schema, graphql_ide="graphiql" if settings.server.graphiql else None)
+    schema = build_schema(
+        document_cache_size=settings.server.document_cache_size, audit=audit, security=settings.security
+    )
+    graphql = _GraphQL(
+        schema,
+        graphql_ide="graphiql" if settings.server.graphiql else None,
+        limits=settings.security.limits,
+        persisted=PersistedOperations.from_settings(settings.security.persisted),
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[_LifespanState]:

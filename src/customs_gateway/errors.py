@@ -6,6 +6,11 @@
     ├── InvalidInput                   BAD_USER_INPUT        the query's arguments cannot be understood
     ├── Unauthenticated                UNAUTHENTICATED       no, or no valid, credentials (HTTP 401)
     ├── Forbidden                      FORBIDDEN             this client's role may not see that field/trip
+    ├── LimitExceeded                  QUERY_TOO_COMPLEX     over a configured operation limit (depth, aliases,
+    │   │                                                    tokens, size, cost): refused before any upstream call
+    │   └── PageSizeExceeded           BAD_USER_INPUT        ``first`` larger than the page size limit
+    ├── PersistedQueryNotFound         PERSISTED_QUERY_NOT_FOUND    APQ: send the document with its hash
+    ├── PersistedQueryNotAllowed       PERSISTED_QUERY_NOT_ALLOWED  allow-list mode: not a listed operation
     └── UpstreamError                  (one per subclass)    an authority's API failed us; carries .authority
         ├── UpstreamUnavailable        UPSTREAM_UNAVAILABLE  connection refused/reset, 5xx, 429, outage
         ├── UpstreamTimeout            UPSTREAM_TIMEOUT      no answer in time
@@ -26,6 +31,10 @@ __all__ = [
     "Forbidden",
     "GatewayError",
     "InvalidInput",
+    "LimitExceeded",
+    "PageSizeExceeded",
+    "PersistedQueryNotAllowed",
+    "PersistedQueryNotFound",
     "Unauthenticated",
     "UpstreamContract",
     "UpstreamError",
@@ -61,6 +70,39 @@ class Unauthenticated(GatewayError):
 
 class Forbidden(GatewayError):
     code = "FORBIDDEN"
+class LimitExceeded(GatewayError):
+    """An operation over one configured limit. ``limit`` names it (``depth``, ``aliases``, ``tokens``,
+    ``querySize``, ``cost``, ``batch``, ``pageSize``), ``actual`` and ``maximum`` are the figures, so a
+    client can tell what to shrink without guessing."""
+
+    code = "QUERY_TOO_COMPLEX"
+
+    def __init__(self, limit: str, actual: int, maximum: int, message: str) -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.actual = actual
+        self.maximum = maximum
+
+
+class PageSizeExceeded(LimitExceeded):
+    """A page larger than allowed is a wrong argument, not a complex query."""
+
+    code = "BAD_USER_INPUT"
+
+
+class PersistedQueryNotFound(GatewayError):
+    """Apollo's automatic persisted queries: the hash is unknown here, send the document with it."""
+
+    code = "PERSISTED_QUERY_NOT_FOUND"
+
+    def __init__(self) -> None:
+        super().__init__("PersistedQueryNotFound")
+
+
+class PersistedQueryNotAllowed(GatewayError):
+    """Allow-list mode: only the operations listed in the configuration are served."""
+
+    code = "PERSISTED_QUERY_NOT_ALLOWED"
 
 
 class UpstreamError(GatewayError):

@@ -146,7 +146,8 @@ def gateway_settings(
             **FAST_RESILIENCE,
         },
         server={"operation_deadline_s": 5.0, **(server or {})},
-        security=security if security is not None else security_settings(),
+        # Rate limits have their own tests (tests/integration/test_gateway_rate_limit.py).
+        security=security if security is not None else security_settings(rate_limit={"enabled": False}),
     )
 
 

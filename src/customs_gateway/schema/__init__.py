@@ -7,16 +7,19 @@
 from __future__ import annotations
 
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import SchemaExtension, ValidationCache
 from strawberry.federation import Schema
+from strawberry.schema.config import BatchingConfig, StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from ..security.audit import AuditLog
+from ..security.config import SecuritySettings
 from .audit import AuditExtension
 from .common import CrossingPoint
 from .context import GatewayContext, build_context
 from .entities import Inspection, Manifest, Vehicle
 from .errors import GatewayErrorExtensions, log_error, masking
+from .limits import OperationLimits, TokenLimitedParserCache, cost_model, limit_rules, role_budget
 from .queries import Query
 
 __all__ = ["DEFAULT_DOCUMENT_CACHE_SIZE", "GatewayContext", "GatewaySchema", "build_context", "build_schema"]
@@ -32,20 +35,39 @@ class GatewaySchema(Schema):
 
 
 def build_schema(
-    *, document_cache_size: int = DEFAULT_DOCUMENT_CACHE_SIZE, audit: AuditLog | None = None
+    *,
+    document_cache_size: int = DEFAULT_DOCUMENT_CACHE_SIZE,
+    audit: AuditLog | None = None,
+    security: SecuritySettings | None = None,
 ) -> GatewaySchema:
-    """The schema with parse/validation caches, error codes, masking of unexpected errors and an
-    audit line per operation (``audit``: where to write it; the ``customs_gateway.audit`` logger
-    by default)."""
+    """The schema with parse/validation caches, operation limits (``security.limits``, budgets of
+    ``security.roles``, ``security.introspection``), error codes, masking of unexpected errors and
+    an audit line per operation (``audit``: where to write it; the ``customs_gateway.audit`` logger
+    by default).
+
+    The parser cache applies the token limit; the other limits come right after the validation
+    cache: the cost check reads the cached verdict and runs only for valid operations.
+    """
     audit_log = audit or AuditLog()
+    security = security or SecuritySettings()
+    limits = security.limits
+    rules = limit_rules(limits, introspection=security.introspection)
+    model, budget_of = cost_model(limits), role_budget(security)
+
+    def operation_limits() -> SchemaExtension:
+        return OperationLimits(limits, rules, budget_of, model)
+
+    batching = BatchingConfig(max_operations=limits.max_batch) if limits.max_batch > 0 else None
     return GatewaySchema(
         query=Query,
         types=[Manifest, Vehicle, Inspection, CrossingPoint],
         extensions=[
             lambda: AuditExtension(audit_log),
-            lambda: ParserCache(maxsize=document_cache_size),
+            lambda: TokenLimitedParserCache(document_cache_size, limits.max_tokens),
             lambda: ValidationCache(maxsize=document_cache_size),
+            operation_limits,
             GatewayErrorExtensions,
             masking,
         ],
+        config=StrawberryConfig(batching_config=batching),
     )

@@ -9,13 +9,22 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from typing import Any
 
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors, SchemaExtension
 
-from ..errors import GatewayError, UpstreamError, UpstreamUnavailable
+from ..errors import GatewayError, LimitExceeded, UpstreamError, UpstreamUnavailable
 
-__all__ = ["MASKED_MESSAGE", "GatewayErrorExtensions", "error_extensions", "log_error", "masking", "should_mask"]
+__all__ = [
+    "MASKED_MESSAGE",
+    "GatewayErrorExtensions",
+    "error_extensions",
+    "graphql_error",
+    "log_error",
+    "masking",
+    "should_mask",
+]
 
 MASKED_MESSAGE = "Internal server error"
 logger = logging.getLogger("customs_gateway.schema")
@@ -31,11 +40,19 @@ def _original(error: GraphQLError) -> BaseException | None:
 
 def error_extensions(error: GatewayError) -> dict[str, object]:
     extensions: dict[str, object] = {"code": error.code}
+    if isinstance(error, LimitExceeded):
+        extensions.update(limit=error.limit, actual=error.actual, max=error.maximum)
     if isinstance(error, UpstreamError):
         extensions["authority"] = error.authority.value
         if isinstance(error, UpstreamUnavailable) and error.retry_after_s is not None:
             extensions["retryAfterSeconds"] = error.retry_after_s
     return extensions
+
+
+def graphql_error(error: GatewayError, nodes: Any = None) -> GraphQLError:
+    """A GraphQL error for ``error`` raised outside a resolver (limits, persisted operations), with
+    its extensions already set: these errors never pass through a resolver's wrapping."""
+    return GraphQLError(error.message, nodes, original_error=error, extensions=error_extensions(error))
 
 
 def should_mask(error: GraphQLError) -> bool:

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
+from .limits_config import CorsSettings, HeaderSettings, LimitSettings, PersistedSettings, RateLimitSettings
 from .roles import Role
 
 __all__ = ["ApiKeySettings", "JwtSettings", "RoleSettings", "SecuritySettings", "default_roles"]
@@ -117,6 +118,14 @@ class SecuritySettings(BaseModel):
     roles: dict[Role, RoleSettings] = Field(default_factory=default_roles)
     public_paths: tuple[str, ...] = ("/healthz", "/readyz", "/metrics")
     api_key_header: str = "X-API-Key"
+    # What protects the gateway from what clients send (docs/limits.md, security/limits_config.py).
+    # Introspection is off unless configured: config/gateway.toml (the demo's) turns it on.
+    introspection: bool = False
+    limits: LimitSettings = LimitSettings()
+    persisted: PersistedSettings = PersistedSettings()
+    rate_limit: RateLimitSettings = RateLimitSettings()
+    cors: CorsSettings = CorsSettings()
+    headers: HeaderSettings = HeaderSettings()
 
     @field_validator("roles", mode="before")
     @classmethod
