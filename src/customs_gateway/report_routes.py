@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from .errors import GatewayError, InvalidInput, UpstreamError, UpstreamUnavailable
+from .errors import Forbidden, GatewayError, InvalidInput, UpstreamError, UpstreamUnavailable
 from .reports import CsvParams, ReportFilter, ReportService, parse_csv_params
 from .reports.csv import (
     CLEARANCE_COLUMNS,
@@ -28,6 +28,8 @@ from .reports.csv import (
     inspection_cells,
     trade_flow_cells,
 )
+from .security import principal_of
+from .security.rules import AGGREGATE_VALUE, FieldRule
 
 __all__ = ["report_routes"]
 
@@ -54,6 +56,8 @@ def _error(status: int, error: GatewayError) -> JSONResponse:
 def _status(error: GatewayError) -> int:
     if isinstance(error, InvalidInput):
         return 400
+    if isinstance(error, Forbidden):
+        return 403
     if isinstance(error, UpstreamUnavailable):
         return 503
     if isinstance(error, UpstreamError):
@@ -66,8 +70,16 @@ async def _stream(lines: Iterator[str]) -> AsyncIterator[bytes]:
         yield chunk.encode("utf-8")
 
 
-def _endpoint(name: str, rows: Rows, *, shaped: bool) -> Callable[[Request], Awaitable[Response]]:
+def _endpoint(
+    name: str, rows: Rows, *, shaped: bool, rule: FieldRule | None = None
+) -> Callable[[Request], Awaitable[Response]]:
+    """``rule``: the field rule of the report's ruled columns; a client it does not allow gets 403
+    (a CSV file has no per-cell errors, so the whole download is refused)."""
+
     async def endpoint(request: Request) -> Response:
+        principal = principal_of(request)
+        if rule is not None and not rule.allows(principal):
+            return _error(403, Forbidden(f"This report is not available to the role {principal.role} ({rule.name})."))
         service: ReportService = request.state.gateway.reports
         query = {key: request.query_params.getlist(key) for key in request.query_params}
         try:
@@ -90,7 +102,11 @@ def _endpoint(name: str, rows: Rows, *, shaped: bool) -> Callable[[Request], Awa
 
 def report_routes() -> list[Route]:
     return [
-        Route("/reports/trade-flow.csv", _endpoint("trade-flow", _trade_flow, shaped=True), methods=["GET"]),
+        Route(
+            "/reports/trade-flow.csv",
+            _endpoint("trade-flow", _trade_flow, shaped=True, rule=AGGREGATE_VALUE),
+            methods=["GET"],
+        ),
         Route("/reports/clearance-times.csv", _endpoint("clearance-times", _clearance, shaped=False), methods=["GET"]),
         Route(
             "/reports/inspection-rates.csv", _endpoint("inspection-rates", _inspections, shaped=False), methods=["GET"]

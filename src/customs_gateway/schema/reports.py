@@ -25,6 +25,7 @@ from ..reports import (
     ReportService,
     TradeFlowRow,
 )
+from .access import ruled_field
 from .context import Info
 from .fields import resolver
 
@@ -61,8 +62,8 @@ def _service(info: Info) -> ReportService:
     description="One side's trade in a bucket: as that authority recorded it, each on its own declaration date."
 )
 class SideFlow:
-    value_usd: Decimal = strawberry.field(
-        description="Goods value in USD at NBK rates of each record's declaration date."
+    value_usd: Decimal | None = ruled_field(
+        "SideFlow.valueUsd", "Goods value in USD at NBK rates of each record's declaration date."
     )
     gross_kg: Decimal = strawberry.field(description="Gross mass, kg.")
     trucks: int = strawberry.field(description="Records (truck trips) with goods in the bucket.")
@@ -81,9 +82,10 @@ class TradeFlow:
     hs6: str | None = strawberry.field(description="When grouped by HS6.")
     china: SideFlow = strawberry.field(description="As GACC recorded it (export or import manifests).")
     kazakhstan: SideFlow = strawberry.field(description="As KGD recorded it (preliminary information).")
-    value_gap_usd: Decimal = strawberry.field(description="China's value minus Kazakhstan's.")
-    kazakhstan_to_china_value_ratio: Decimal | None = strawberry.field(
-        description="Kazakhstan's value / China's, 4 decimals; null when China recorded none."
+    value_gap_usd: Decimal | None = ruled_field("TradeFlow.valueGapUsd", "China's value minus Kazakhstan's.")
+    kazakhstan_to_china_value_ratio: Decimal | None = ruled_field(
+        "TradeFlow.kazakhstanToChinaValueRatio",
+        "Kazakhstan's value / China's, 4 decimals; null when China recorded none.",
     )
 
     @classmethod

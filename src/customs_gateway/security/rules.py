@@ -91,6 +91,12 @@ DECLARED_VALUE = FieldRule(
     own_carrier=True,
 )
 INTERNAL_NOTE = FieldRule("an authority's internal notes", roles=frozenset(), own_authority=True)
+#: Values and valuation gaps summed over many trips: a carrier cannot be shown them, as a narrow
+#: filter (one HS-6, one day) can make a sum the value of another carrier's single trip.
+AGGREGATE_VALUE = FieldRule(
+    "aggregated declared values and valuation gaps",
+    roles=frozenset({*CUSTOMS_ROLES, Role.PARTNER_AGENCY, Role.ANALYST, Role.DEMO}),
+)
 
 #: Schema field → rule. A new field carrying personal data, a declared value, a valuation gap or
 #: an internal note must be added here (a test fails on unruled fields with such names).
@@ -103,4 +109,7 @@ FIELD_RULES: Mapping[str, FieldRule] = {
     "Totals.value": DECLARED_VALUE,
     "KazakhstanPreliminaryInformation.totalValueKzt": DECLARED_VALUE,
     "Inspection.note": INTERNAL_NOTE,
+    "SideFlow.valueUsd": AGGREGATE_VALUE,
+    "TradeFlow.valueGapUsd": AGGREGATE_VALUE,
+    "TradeFlow.kazakhstanToChinaValueRatio": AGGREGATE_VALUE,
 }
