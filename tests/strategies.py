@@ -17,7 +17,17 @@ from decimal import Decimal
 
 from hypothesis import strategies as st
 
-from customs_gateway.domain import Country, ExchangeRate, PlateId
+from customs_gateway.domain import (
+    ArrivalNotice,
+    ChinaManifestRecord,
+    Country,
+    ExchangeRate,
+    GoodsLine,
+    Inspection,
+    KazakhstanPIRecord,
+    Money,
+    PlateId,
+)
 from customs_gateway.plates import PROVINCES, TRAILER_KEY, TRAILER_MARK
 
 __all__ = [
@@ -26,13 +36,17 @@ __all__ = [
     "XINJIANG_PREFECTURES",
     "amount_strings",
     "amounts",
+    "arrival_notices",
     "aware_datetimes",
+    "china_records",
     "chinese_plates",
     "container_numbers",
     "exchange_rates",
     "fixed_offsets",
     "full_width",
+    "inspections",
     "kazakh_plates",
+    "kazakhstan_records",
     "plates",
     "province_less",
     "tariff_codes",
@@ -241,3 +255,61 @@ def container_numbers(draw: st.DrawFn) -> str:
         weighted += value * (1 << position)
     remainder = weighted % 11
     return prefix + ("0" if remainder == 10 else str(remainder))
+
+
+# -- whole domain records (the cache codec's round trips) ---------------------------------------
+
+_counts = st.integers(0, 10_000)
+_maybe_time = st.none() | aware_datetimes()
+
+
+def _goods() -> st.SearchStrategy[tuple[GoodsLine, ...]]:
+    line = st.builds(
+        GoodsLine,
+        line_no=_counts,
+        tariff_code=tariff_codes(),
+        packages=_counts,
+        gross_kg=amounts(3),
+        net_kg=st.none() | amounts(3),
+        value=st.builds(Money, amount=amounts(), currency=st.sampled_from(["CNY", "USD"])),
+        value_kzt=st.none() | amounts(),
+    )
+    return st.lists(line, max_size=3).map(tuple)
+
+
+def china_records() -> st.SearchStrategy[ChinaManifestRecord]:
+    """Records with every field drawn (text anywhere in Unicode, times in any offset)."""
+    return st.builds(
+        ChinaManifestRecord,
+        declared_at=aware_datetimes(),
+        border_crossed_at=_maybe_time,
+        released_at=_maybe_time,
+        total_packages=_counts,
+        total_gross_kg=amounts(3),
+        total_value=st.builds(Money, amount=amounts()),
+        goods=_goods(),
+        containers=st.lists(container_numbers(), max_size=2).map(tuple),
+    )
+
+
+def kazakhstan_records() -> st.SearchStrategy[KazakhstanPIRecord]:
+    return st.builds(
+        KazakhstanPIRecord,
+        registered_at=aware_datetimes(),
+        released_at=_maybe_time,
+        exited_at=_maybe_time,
+        exchange_rate=exchange_rates().map(lambda rates: rates["USD"]),
+        total_packages=_counts,
+        total_gross_kg=amounts(3),
+        total_value=st.builds(Money, amount=amounts()),
+        total_value_kzt=amounts(),
+        goods=_goods(),
+    )
+
+
+def inspections() -> st.SearchStrategy[Inspection]:
+    return st.builds(Inspection, started_at=aware_datetimes(), finished_at=_maybe_time)
+
+
+def arrival_notices() -> st.SearchStrategy[ArrivalNotice]:
+    return st.builds(ArrivalNotice, arrived_at=aware_datetimes())

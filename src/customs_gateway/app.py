@@ -25,11 +25,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.websockets import WebSocket
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
 
-from .cache import create_cache
+from .cache import CacheBackend, EntityCache, create_cache
 from .config import GatewaySettings
 from .crossings import CrossingRegistry
 from .linking import LinkWindow
+from .observability import GatewayMetrics
 from .report_routes import report_routes
 from .reports import ReportService
 from .schema import GatewayContext, build_context, build_schema
@@ -39,6 +42,13 @@ from .security.authn import Authenticator
 from .security.middleware import AuthenticationMiddleware
 from .security.persisted import PersistedOperations
 from .sources.base import ChinaSource, KazakhstanSource
+from .sources.cached import (
+    CachedChinaSource,
+    CachedKazakhstanSource,
+    StaleReport,
+    bind_stale_report,
+    current_stale_report,
+)
 from .sources.china import ChinaClient, ChinaSourceImpl, build_http_client
 from .sources.kazakhstan import KazakhstanClient, KazakhstanSourceImpl, TokenProvider, create_http_client
 from .view import GuardedGraphQL
@@ -68,6 +78,9 @@ class _GraphQL(GuardedGraphQL):
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> GatewayContext:
         state: GatewayState = request.state.gateway
+        # The cached sources add the stale answers they serve to this request's report (a
+        # context variable: they are shared by every request); process_result reads it.
+        bind_stale_report(StaleReport())
         return build_context(
             china=state.china,
             kazakhstan=state.kazakhstan,
@@ -78,6 +91,15 @@ class _GraphQL(GuardedGraphQL):
             response=response,
             principal=principal_of(request),
         )
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        """The standard response, plus ``extensions.stale`` when cached answers past their TTL
+        were served (upstream failing or slow): one entry per (authority, resource), max age."""
+        response = await super().process_result(request, result)
+        report = current_stale_report()
+        if report:
+            response["extensions"] = {**(response.get("extensions") or {}), "stale": report.as_extension()}
+        return response
 
 
 def _freeze_startup_heap() -> None:
@@ -105,9 +127,13 @@ def create_app(
     *,
     china_http: httpx.AsyncClient | None = None,
     kazakhstan_http: httpx.AsyncClient | None = None,
+    cache_backend: CacheBackend | None = None,
+    metrics: GatewayMetrics | None = None,
 ) -> Starlette:
     """The gateway as an ASGI app. ``china_http`` / ``kazakhstan_http`` replace the clients the
-    lifespan would open (the caller keeps ownership of them)."""
+    lifespan would open (the caller keeps ownership of them); ``cache_backend`` replaces the one
+    ``settings.cache`` names (tests, benchmarks: the app closes it at shutdown)."""
+    metrics = metrics if metrics is not None else GatewayMetrics()
     crossings = CrossingRegistry.from_settings(settings.crossings)
     window = LinkWindow(before=settings.linking.window_before, after=settings.linking.window_after)
     audit = AuditLog()
@@ -143,16 +169,35 @@ def create_app(
             UpstreamRecorder("KGD").install(kz_http)
             # Report partials get their own bounded cache (aggregates only: no audience in the key).
             report_cache = create_cache(settings.reports.cache)
-            china = ChinaSourceImpl(settings.china, ChinaClient(settings.china, cn_http))
+            china: ChinaSource = ChinaSourceImpl(settings.china, ChinaClient(settings.china, cn_http))
             tokens = TokenProvider(settings.kazakhstan, kz_http)
-            kazakhstan = KazakhstanSourceImpl(
+            kazakhstan: KazakhstanSource = KazakhstanSourceImpl(
                 settings.kazakhstan, KazakhstanClient(settings.kazakhstan, kz_http, tokens)
             )
-            logger.info("gateway ready: %d crossing points", len(crossings.all))
+            # Reports read whole days through their own cache of partials: not through this one,
+            # where a day's list would be one huge entry evicting the records dashboards reuse.
+            china_upstream, kazakhstan_upstream = china, kazakhstan
+            cache: EntityCache | None = None
+            if settings.cache.enabled:
+                cache = create_cache(settings.cache, observer=metrics.cache, backend=cache_backend)
+                stack.push_async_callback(cache.close)
+                china = CachedChinaSource(china, cache, settings.cache)
+                kazakhstan = CachedKazakhstanSource(kazakhstan, cache, settings.cache)
+            logger.info(
+                "gateway ready: %d crossing points, cache %s",
+                len(crossings.all),
+                settings.cache.backend if cache is not None else "off",
+            )
             _freeze_startup_heap()
             try:
                 reports = ReportService(
-                    china, kazakhstan, crossings, window, settings.reports.options(), report_cache, _utc_now
+                    china_upstream,
+                    kazakhstan_upstream,
+                    crossings,
+                    window,
+                    settings.reports.options(),
+                    report_cache,
+                    _utc_now,
                 )
                 yield {"gateway": GatewayState(china, kazakhstan, crossings, window, reports)}
             finally:

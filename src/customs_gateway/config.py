@@ -12,7 +12,7 @@ import datetime as dt
 import os
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import (
@@ -34,7 +34,7 @@ from .sources.kazakhstan.settings import KazakhstanSourceSettings
 __all__ = [
     "CONFIG_ENV",
     "DEFAULT_CONFIG_PATH",
-    "CacheSettings",
+    "CacheConfig",
     "CrossingSettings",
     "DiscrepancySettings",
     "GatewaySettings",
@@ -117,15 +117,6 @@ class DiscrepancySettings(BaseModel):
         )
 
 
-class CacheSettings(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    backend: Literal["memory", "redis"] = "memory"
-    redis_url: str = "redis://127.0.0.1:6379/0"
-    max_entries: int = 100_000
-    ttl_reference_s: int = 3600
-
-
 class ReportSettings(BaseModel):
     """Reports (``docs/reports.md``): limits, concurrency towards each authority, partials' cache."""
 
@@ -181,7 +172,7 @@ class GatewaySettings(BaseSettings):
     crossings: tuple[CrossingSettings, ...]
     linking: LinkingSettings = LinkingSettings()
     discrepancies: DiscrepancySettings = DiscrepancySettings()
-    cache: CacheSettings = CacheSettings()
+    cache: CacheConfig = CacheConfig()
     server: ServerSettings = ServerSettings()
     security: SecuritySettings = SecuritySettings()
     reports: ReportSettings = ReportSettings()

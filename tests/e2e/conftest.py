@@ -126,10 +126,13 @@ def gateway_settings(
     *,
     server: dict[str, Any] | None = None,
     security: dict[str, Any] | None = None,
+    cache: dict[str, Any] | None = None,
     **china_overrides: Any,
 ) -> Any:
     """Settings of a test gateway; it accepts the test credentials of ``tests.security_fixtures``
-    (clients send ``CUSTOMS_HEADERS`` unless a test is about another role)."""
+    (clients send ``CUSTOMS_HEADERS`` unless a test is about another role). The cache is off
+    unless ``cache`` is given: most e2e tests count upstream requests per query, which a warm
+    cache would answer with none (tests/e2e/test_gateway_cache.py turns it on)."""
     return load_settings(
         CONFIG,
         china={
@@ -148,6 +151,7 @@ def gateway_settings(
         server={"operation_deadline_s": 5.0, **(server or {})},
         # Rate limits have their own tests (tests/integration/test_gateway_rate_limit.py).
         security=security if security is not None else security_settings(rate_limit={"enabled": False}),
+        cache=cache if cache is not None else {"enabled": False},
     )
 
 

@@ -47,6 +47,9 @@ class TtlConfig(BaseModel):
     not_found_s: float = Field(default=30, gt=0)
     past_rate_s: float = Field(default=7 * 24 * 3600, gt=0)
     current_rate_s: float = Field(default=600, gt=0)
+    # Inspections of a record say nothing of whether more will come; a record's inspections count
+    # as final (final_s) once all have finished and the last finished this long ago.
+    settled_after_s: float = Field(default=6 * 3600, ge=0)
 
     def fresh_s(self, ttl_class: TtlClass) -> float:
         return float(getattr(self, f"{ttl_class.value}_s"))
@@ -60,6 +63,8 @@ class CacheConfig(BaseModel):
 
     model_config = _FROZEN
 
+    # Off: the sources are used as they are (benchmarks and tests that count upstream requests).
+    enabled: bool = True
     backend: Literal["memory", "redis"] = "memory"
     redis_url: SecretStr = SecretStr("redis://127.0.0.1:6379/0")
     # A cache that is slower than the upstream is worse than none: past this a Redis call is
@@ -69,6 +74,9 @@ class CacheConfig(BaseModel):
     # Bounds of the in-memory backend; whichever is reached first evicts (least recently used).
     max_entries: int = Field(default=100_000, ge=1)
     max_bytes: int = Field(default=256 * 1024 * 1024, ge=1024)
+    # Decoded domain values kept next to the bytes they came from, per resource (LRU): a hot
+    # record is decoded once rather than on every read. 0 turns it off. Not counted in max_bytes.
+    decoded_memo_entries: int = Field(default=2_000, ge=0)
     # Keys are "<namespace>:v<key_version>:<authority>:<resource>:<id|params>". Bump key_version when
     # the cached bytes change shape, so replicas of two releases never read each other's entries.
     namespace: str = Field(default="cgw", min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$")

@@ -27,7 +27,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Generic, TypeAlias, TypeVar
 
 from .backend import CacheBackend
@@ -72,10 +72,15 @@ class CacheHit:
 
 @dataclass(frozen=True, slots=True)
 class LoadResult(Generic[K]):
-    """Every requested key's value (bytes or :data:`NOT_FOUND`) and which were answered stale."""
+    """Every requested key's value (bytes or :data:`NOT_FOUND`) and which were answered stale.
+
+    ``stale_since``: for each stale key, the instant (clock seconds) its entry stopped being fresh,
+    so the caller can tell its client how old the answer is.
+    """
 
     values: dict[K, Value]
     stale: frozenset[K]
+    stale_since: Mapping[K, float] = field(default_factory=dict)
 
     @property
     def stale_served(self) -> bool:
@@ -87,6 +92,7 @@ class _Answer:
     value: Value
     stale: bool = False
     error: Exception | None = None
+    fresh_until: float = 0.0
 
 
 class EntityCache:
@@ -122,6 +128,10 @@ class EntityCache:
     @property
     def key_builder(self) -> KeyBuilder:
         return self._keys
+
+    def now(self) -> float:
+        """The cache's clock (the one ``LoadResult.stale_since`` is read on)."""
+        return self._clock()
 
     # -- plain reads and writes ---------------------------------------------------------------
 
@@ -184,15 +194,15 @@ class EntityCache:
 
         answers = await self._loads.do_many(by_backend_key, load)
         values: dict[K, Value] = {}
-        stale: set[K] = set()
+        stale: dict[K, float] = {}
         for backend_key, key in by_backend_key.items():
             answer = answers[backend_key]
             if answer.error is not None:
                 raise answer.error
             values[key] = answer.value
             if answer.stale:
-                stale.add(key)
-        return LoadResult(values, frozenset(stale))
+                stale[key] = answer.fresh_until
+        return LoadResult(values, frozenset(stale), stale)
 
     async def _read_through(
         self,
@@ -214,7 +224,7 @@ class EntityCache:
             if entry is not None and freshness is Freshness.FRESH:
                 answers[backend_key] = _Answer(entry.value)
             elif entry is not None and freshness is Freshness.STALE and stale_while_revalidate:
-                answers[backend_key] = _Answer(entry.value, stale=True)
+                answers[backend_key] = _Answer(entry.value, stale=True, fresh_until=entry.fresh_until)
                 to_refresh[backend_key] = key
             else:
                 to_fetch[backend_key] = key
@@ -243,7 +253,7 @@ class EntityCache:
             for backend_key in to_fetch:
                 fallback = fallbacks.get(backend_key)
                 if fallback is not None and fallback.freshness(now) is not None:
-                    answers[backend_key] = _Answer(fallback.value, stale=True)
+                    answers[backend_key] = _Answer(fallback.value, stale=True, fresh_until=fallback.fresh_until)
                 else:
                     answers[backend_key] = _Answer(NOT_FOUND, error=exc)
             served = sum(answer.error is None for answer in answers.values())
