@@ -22,6 +22,9 @@ NOT_RULED = {
     "GoodsItem.hs6Agrees": "compares tariff codes, no value",
     "Money.amountUsd": "only reachable under a ruled value field",
     "Driver.passportNo": "only reachable under a ruled driver field",
+    "TradeFlow.valueGapUsd": "a report aggregate over every trip of a bucket, not one trip's declared value",
+    "TradeFlow.kazakhstanToChinaValueRatio": "a report aggregate over every trip of a bucket",
+    "SideFlow.valueUsd": "a report aggregate over every trip of a bucket",
 }
 
 
