@@ -14,36 +14,49 @@ a trip seen by one side only anchors on the record it has.
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import StrEnum
 
 from .domain import (
     ArrivalNotice,
     Authority,
     ChinaManifestRecord,
+    Country,
     Direction,
     KazakhstanPIRecord,
     RecordStatus,
 )
-from .plates import same_vehicle
+from .plates import PROVINCES, same_vehicle
 
 __all__ = [
+    "MASS_TOLERANCE",
     "BorderEvent",
     "BorderEventKind",
     "Link",
+    "LinkEvidence",
     "LinkMethod",
     "LinkWindow",
     "LinkedTrip",
+    "PlateMatch",
     "TripStatus",
     "best_partner",
     "border_events",
+    "evidence",
     "exporting_authority",
     "hs6_overlap",
     "link_records",
+    "mass_gap",
     "match",
     "trip_status",
 ]
+
+
+#: Gross masses within this relative gap count as agreeing (the EAEU weighing tolerance).
+MASS_TOLERANCE = Decimal("0.05")
+_GAP_PLACES = Decimal("0.0001")
 
 
 class LinkMethod(StrEnum):
@@ -82,10 +95,38 @@ class LinkWindow:
     after: dt.timedelta = dt.timedelta(hours=36)
 
 
+class PlateMatch(StrEnum):
+    """How the two records' truck plates agreed."""
+
+    EXACT = "EXACT"  # the same canonical plate (whatever the spelling: 新F·12345 and XINF12345)
+    PROVINCE_MISSING = "PROVINCE_MISSING"  # one side dropped the Chinese province (F12345)
+    NOT_COMPARED = "NOT_COMPARED"  # joined by common manifest id; plates not needed
+
+
+@dataclass(frozen=True, slots=True)
+class LinkEvidence:
+    """What the join rests on, as measured on the two records.
+
+    ``time_delta``: importing side's record minus exporting side's declaration, as instants
+    (each side keeps its own offset, Beijing +08:00 and the Kazakh posts' +06:00 / +05:00, so
+    the 2024-03-01 switch needs no special case). ``mass_gap``: relative gross-mass gap,
+    ``(importer − exporter) / exporter``; None when the exporter's mass is 0.
+    """
+
+    plate_match: PlateMatch
+    china_plate: str  # as GACC wrote it
+    kazakhstan_plate: str  # as KGD wrote it
+    time_delta: dt.timedelta
+    hs6_overlap: float  # Jaccard share of HS-6 headings, a score in [0, 1]
+    mass_gap: Decimal | None
+    common_manifest_id: str | None  # when the join is by common id
+
+
 @dataclass(frozen=True, slots=True)
 class Link:
     method: LinkMethod
     confidence: float  # a score in [0, 1], not a quantity: float is fine here
+    evidence: LinkEvidence | None = None  # None for NONE (nothing was joined)
 
     @classmethod
     def none(cls) -> Link:
@@ -163,28 +204,63 @@ def _delta(china: ChinaManifestRecord, kazakhstan: KazakhstanPIRecord) -> dt.tim
     return china.declared_at - kazakhstan.registered_at
 
 
+def mass_gap(china: ChinaManifestRecord, kazakhstan: KazakhstanPIRecord) -> Decimal | None:
+    """``(importer − exporter) / exporter`` of the total gross masses, 4 places; None when 0."""
+    if china.direction is Direction.CN_TO_KZ:
+        exporter, importer = china.total_gross_kg, kazakhstan.total_gross_kg
+    else:
+        exporter, importer = kazakhstan.total_gross_kg, china.total_gross_kg
+    if not exporter:
+        return None
+    return ((importer - exporter) / exporter).quantize(_GAP_PLACES)
+
+
+def evidence(china: ChinaManifestRecord, kazakhstan: KazakhstanPIRecord, *, by_common_id: bool) -> LinkEvidence:
+    """What the two records have in common, measured (whatever the join method)."""
+    if by_common_id:
+        plate_match = PlateMatch.NOT_COMPARED
+    elif china.vehicle.plate.canonical == kazakhstan.vehicle.plate.canonical:
+        plate_match = PlateMatch.EXACT
+    else:
+        plate_match = PlateMatch.PROVINCE_MISSING
+    return LinkEvidence(
+        plate_match=plate_match,
+        china_plate=china.vehicle.written,
+        kazakhstan_plate=kazakhstan.vehicle.written,
+        time_delta=_delta(china, kazakhstan),
+        hs6_overlap=hs6_overlap(china, kazakhstan),
+        mass_gap=mass_gap(china, kazakhstan),
+        common_manifest_id=china.common_manifest_id if by_common_id else None,
+    )
+
+
 def match(china: ChinaManifestRecord, kazakhstan: KazakhstanPIRecord, *, phase: int, window: LinkWindow) -> Link | None:
     """How well the two records describe one trip, or None when they cannot.
 
     At phase ≥ 1 two present common ids decide alone; a record missing its id falls back to
-    plate and time with a lower confidence.
+    plate and time with a lower confidence. Plate and time: the same vehicle (a province the
+    Kazakh side dropped is tolerated) within the window; the score adds the HS-6 overlap, the
+    closeness in time, an exact plate and gross masses within :data:`MASS_TOLERANCE`, and is
+    capped at 0.95: without a common id a join is never certain.
     """
     if china.direction is not kazakhstan.direction:
         return None
     if phase >= 1 and china.common_manifest_id and kazakhstan.common_manifest_id:
         if china.common_manifest_id == kazakhstan.common_manifest_id:
-            return Link(LinkMethod.COMMON_MANIFEST_ID, 1.0)
+            return Link(LinkMethod.COMMON_MANIFEST_ID, 1.0, evidence(china, kazakhstan, by_common_id=True))
         return None
     if not same_vehicle(china.vehicle.plate, kazakhstan.vehicle.plate):
         return None
     delta = _delta(china, kazakhstan)
     if not -window.before <= delta <= window.after:
         return None
+    found = evidence(china, kazakhstan, by_common_id=False)
     span = max(window.before, window.after).total_seconds() or 1.0
     closeness = 1.0 - min(abs(delta.total_seconds()) / span, 1.0)
-    exact_plate = china.vehicle.plate.canonical == kazakhstan.vehicle.plate.canonical
-    score = 0.5 + 0.2 * hs6_overlap(china, kazakhstan) + 0.15 * closeness + (0.1 if exact_plate else 0.0)
-    return Link(LinkMethod.PLATE_AND_TIME, round(min(score, 0.95), 3))
+    exact_plate = 0.05 if found.plate_match is PlateMatch.EXACT else 0.0
+    masses_agree = 0.05 if found.mass_gap is not None and abs(found.mass_gap) <= MASS_TOLERANCE else 0.0
+    score = 0.5 + 0.2 * found.hs6_overlap + 0.15 * closeness + exact_plate + masses_agree
+    return Link(LinkMethod.PLATE_AND_TIME, round(min(score, 0.95), 3), found)
 
 
 def _rank(china: ChinaManifestRecord, kazakhstan: KazakhstanPIRecord, link: Link) -> tuple[float, float, float]:
@@ -231,11 +307,23 @@ def link_records(
     another record better. Records left over become one-sided trips.
     """
     pairs: list[tuple[tuple[float, float, float], int, int, Link]] = []
+    # Blocking: only records that can match are compared (same common id, or the same plate
+    # body), so 90 days of a crossing cost O(n) comparisons instead of O(n²).
+    kz_blocks: dict[str, list[int]] = defaultdict(list)
+    for j, kz in enumerate(kazakhstan):
+        for key in _block_keys(kz, phase):
+            kz_blocks[key].append(j)
     for i, cn in enumerate(china):
-        for j, kz in enumerate(kazakhstan):
-            link = match(cn, kz, phase=phase, window=window)
-            if link is not None:
-                pairs.append((_rank(cn, kz, link), i, j, link))
+        seen: set[int] = set()
+        for key in _block_keys(cn, phase):
+            for j in kz_blocks.get(key, ()):
+                if j in seen:
+                    continue
+                seen.add(j)
+                kz = kazakhstan[j]
+                link = match(cn, kz, phase=phase, window=window)
+                if link is not None:
+                    pairs.append((_rank(cn, kz, link), i, j, link))
     pairs.sort(key=lambda item: (item[0], item[1], item[2]))
     used_cn: set[int] = set()
     used_kz: set[int] = set()
@@ -249,6 +337,19 @@ def link_records(
     trips.extend(LinkedTrip(cn, None, Link.none()) for i, cn in enumerate(china) if i not in used_cn)
     trips.extend(LinkedTrip(None, kz, Link.none()) for j, kz in enumerate(kazakhstan) if j not in used_kz)
     return trips
+
+
+def _block_keys(record: ChinaManifestRecord | KazakhstanPIRecord, phase: int) -> tuple[str, ...]:
+    """Keys two records must share to be worth comparing: the common id where it decides,
+    and the plate without its Chinese province (what :func:`same_vehicle` needs equal)."""
+    plate = record.vehicle.plate
+    body = plate.canonical
+    if plate.country is Country.CN and plate.province_known:
+        body = body[len(PROVINCES[plate.native[0]]) :]
+    keys: tuple[str, ...] = ("plate:" + body,)
+    if phase >= 1 and record.common_manifest_id:
+        keys = (*keys, "common:" + record.common_manifest_id)
+    return keys
 
 
 def trip_status(china: ChinaManifestRecord | None, kazakhstan: KazakhstanPIRecord | None) -> TripStatus:
