@@ -131,6 +131,10 @@ class ReportSettings(BaseModel):
     ttl_settled_s: float = Field(default=7 * 24 * 3600, gt=0)
     ttl_recent_s: float = Field(default=300, gt=0)
     ttl_today_s: float = Field(default=60, gt=0)
+    memo_mb: int = Field(default=64, ge=0, description="in-process first level before the partials' cache")
+    scan_deadline_s: float = Field(
+        default=300.0, gt=0, description="budget for scanning a report's missing chunks (not the operation's)"
+    )
     cache: CacheConfig = CacheConfig(max_entries=50_000, max_bytes=128 * 1024 * 1024, namespace="cgw-reports")
 
     def options(self) -> ReportOptions:
@@ -143,6 +147,8 @@ class ReportSettings(BaseModel):
             ttl_settled_s=self.ttl_settled_s,
             ttl_recent_s=self.ttl_recent_s,
             ttl_today_s=self.ttl_today_s,
+            memo_bytes=self.memo_mb * 1024 * 1024,
+            scan_deadline_s=self.scan_deadline_s,
         )
 
 

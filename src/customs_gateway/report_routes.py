@@ -2,7 +2,8 @@
 
 ``/reports/trade-flow.csv?from=2025-01-01&to=2025-03-31&crossing=KHORGOS&direction=CN_TO_KZ
 &groupBy=CROSSING,HS6&interval=WEEK``; ``/reports/clearance-times.csv`` and
-``/reports/inspection-rates.csv`` take ``from``, ``to``, ``crossing`` and ``direction``. The same
+``/reports/inspection-rates.csv`` take ``from``, ``to``, ``crossing`` and ``direction``;
+``/reports/valuation-gaps.csv`` those and ``view=largest|hs6|carrier`` (one table per file). The same
 filter parsing and :class:`~customs_gateway.reports.ReportService` as GraphQL; the report is
 computed first (so a bad filter or a failing authority is a clean 4xx/5xx, not half a file), then
 streamed. Errors are JSON ``{"error": {"code", "message"}}`` with the GraphQL codes.
@@ -10,6 +11,7 @@ streamed. Errors are JSON ``{"error": {"code", "message"}}`` with the GraphQL co
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 
 from starlette.requests import Request
@@ -22,11 +24,14 @@ from .reports.csv import (
     CLEARANCE_COLUMNS,
     INSPECTION_COLUMNS,
     TRADE_FLOW_COLUMNS,
+    VALUATION_COLUMNS,
+    VALUATION_VIEWS,
     Cell,
     clearance_cells,
     csv_lines,
     inspection_cells,
     trade_flow_cells,
+    valuation_cells,
 )
 from .security import principal_of
 from .security.rules import AGGREGATE_VALUE, FieldRule
@@ -47,6 +52,12 @@ async def _clearance(service: ReportService, f: ReportFilter, p: CsvParams) -> t
 
 async def _inspections(service: ReportService, f: ReportFilter, p: CsvParams) -> tuple[Sequence[str], list[list[Cell]]]:
     return INSPECTION_COLUMNS, [inspection_cells(row) for row in await service.inspection_rates(f)]
+
+
+async def _valuation(service: ReportService, f: ReportFilter, p: CsvParams) -> tuple[Sequence[str], list[list[Cell]]]:
+    view = p.view or VALUATION_VIEWS[0]
+    report = await service.valuation_gaps(f, carrier_id=p.carrier_id)
+    return VALUATION_COLUMNS[view], valuation_cells(report, view)
 
 
 def _error(status: int, error: GatewayError) -> JSONResponse:
@@ -71,7 +82,7 @@ async def _stream(lines: Iterator[str]) -> AsyncIterator[bytes]:
 
 
 def _endpoint(
-    name: str, rows: Rows, *, shaped: bool, rule: FieldRule | None = None
+    name: str, rows: Rows, *, shaped: bool, rule: FieldRule | None = None, views: Sequence[str] = ()
 ) -> Callable[[Request], Awaitable[Response]]:
     """``rule``: the field rule of the report's ruled columns; a client it does not allow gets 403
     (a CSV file has no per-cell errors, so the whole download is refused)."""
@@ -83,7 +94,9 @@ def _endpoint(
         service: ReportService = request.state.gateway.reports
         query = {key: request.query_params.getlist(key) for key in request.query_params}
         try:
-            params = parse_csv_params(query, shaped=shaped)
+            params = parse_csv_params(query, shaped=shaped, views=views)
+            # A carrier's download is cut to its own figures, as its GraphQL answer is.
+            params = dataclasses.replace(params, carrier_id=principal.carrier_id)
             f = service.filter(
                 start=params.start, end=params.end, crossing_ids=params.crossing_ids, direction=params.direction
             )
@@ -110,5 +123,10 @@ def report_routes() -> list[Route]:
         Route("/reports/clearance-times.csv", _endpoint("clearance-times", _clearance, shaped=False), methods=["GET"]),
         Route(
             "/reports/inspection-rates.csv", _endpoint("inspection-rates", _inspections, shaped=False), methods=["GET"]
+        ),
+        Route(
+            "/reports/valuation-gaps.csv",
+            _endpoint("valuation-gaps", _valuation, shaped=False, views=VALUATION_VIEWS),
+            methods=["GET"],
         ),
     ]

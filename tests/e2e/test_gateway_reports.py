@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 from tests.e2e.conftest import DataWorld, gql
+from tests.security_fixtures import carrier_headers
 
 from customs_sim.model import Direction, EventKind, InspectionKind, InspectionResult, Side, Trip
 from customs_sim.rates import nbk_rate
@@ -375,3 +376,118 @@ def test_bad_csv_filters_are_400_with_a_message(
     error = response.json()["error"]
     assert error["code"] == "BAD_USER_INPUT"
     assert message in error["message"]
+
+
+VALUATION = """query($f: ReportFilterInput!, $n: Int!) { valuationGaps(filter: $f) {
+    total { chinaUsd kazakhstanUsd gapUsd trips } unpricedTrips
+    byHs6(first: $n) { hs6 totals { chinaUsd kazakhstanUsd gapUsd trips } }
+    byCarrier(first: $n) { carrierId totals { chinaUsd kazakhstanUsd gapUsd trips } }
+    largest(first: $n) { chinaBatchNo kazakhstanPiNumber carrierId chinaUsd kazakhstanUsd gapUsd } } }"""
+LINKED_BY_ID = ["KHORGOS", "DULATA", "JEMINAY"]  # phase >= 1: linked by common manifest id, exactly
+
+
+def linked_gaps(trips: list[Trip]) -> list[dict[str, Any]]:
+    """Trips both sides recorded on the same UTC day at the phase >= 1 crossings, with their gaps."""
+    out = []
+    for trip in trips:
+        cn_at, kz_at = cn_declared(trip), kz_declared(trip)
+        if trip.crossing not in LINKED_BY_ID or cn_at is None or kz_at is None:
+            continue
+        if cn_at.astimezone(dt.UTC).date() != kz_at.astimezone(dt.UTC).date():
+            continue
+        cn_day, kz_day = cn_at.astimezone(CN_TZ).date(), kz_at.astimezone(KZ_TZ).date()
+        cn = usd(sum((i.cn_value for i in trip.items), Decimal(0)), trip.cn_currency, cn_day)
+        kz = usd(sum((i.kz_value for i in trip.items), Decimal(0)), trip.invoice_currency, kz_day)
+        export = trip.direction is Direction.CN_TO_KZ
+        hs6: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
+        for item in trip.items:
+            hs6[item.hs6][0] += usd(item.cn_value, trip.cn_currency, cn_day)
+            hs6[item.kz_code[:6]][1] += usd(item.kz_value, trip.invoice_currency, kz_day)
+        out.append(
+            {
+                "trip": trip,
+                "cn": cn,
+                "kz": kz,
+                "gap": kz - cn if export else cn - kz,
+                "hs6": {code: (c, k, k - c if export else c - k) for code, (c, k) in hs6.items()},
+            }
+        )
+    return out
+
+
+def totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "chinaUsd": str(sum((r["cn"] for r in rows), Decimal(0))),
+        "kazakhstanUsd": str(sum((r["kz"] for r in rows), Decimal(0))),
+        "gapUsd": str(sum((r["gap"] for r in rows), Decimal(0))),
+        "trips": len(rows),
+    }
+
+
+def same_totals(got: dict[str, Any], want: dict[str, Any]) -> bool:
+    return all(Decimal(str(got[k])) == Decimal(str(want[k])) for k in want)
+
+
+def test_valuation_gaps_match_the_ground_truth(data_client: httpx.Client, trips: list[Trip]) -> None:
+    linked = linked_gaps(trips)
+    body = gql(data_client, VALUATION, f={"from": FROM, "to": TO, "crossingPoints": LINKED_BY_ID}, n=100)
+    assert "errors" not in body, body
+    report = body["data"]["valuationGaps"]
+    assert report["unpricedTrips"] == 0
+    assert same_totals(report["total"], totals(linked))
+    assert Decimal(report["total"]["gapUsd"]) < 0  # undervalued imports are injected
+    # Largest gaps: the same trips, in order of absolute gap.
+    ranked = sorted(linked, key=lambda r: (-abs(r["gap"]), r["trip"].cn_batch_no))
+    got = [(g["chinaBatchNo"], g["kazakhstanPiNumber"], Decimal(g["gapUsd"])) for g in report["largest"]]
+    assert got == [(r["trip"].cn_batch_no, r["trip"].kz_pi_number, r["gap"]) for r in ranked[:100]]
+    # By carrier and by HS-6: every row returned is the truth's figure for that key.
+    by_carrier: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    by_hs6: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0), Decimal(0), Decimal(0)])
+    for r in linked:
+        by_carrier[r["trip"].carrier.id].append(r)
+        for code, (c, k, g) in r["hs6"].items():
+            cell = by_hs6[code]
+            cell[0], cell[1], cell[2], cell[3] = cell[0] + c, cell[1] + k, cell[2] + g, cell[3] + 1
+    assert report["byCarrier"]
+    for row in report["byCarrier"]:
+        assert same_totals(row["totals"], totals(by_carrier[row["carrierId"]])), row["carrierId"]
+    assert len(report["byHs6"]) == min(100, len(by_hs6))
+    for row in report["byHs6"]:
+        c, k, g, n = by_hs6[row["hs6"]]
+        assert same_totals(row["totals"], {"chinaUsd": c, "kazakhstanUsd": k, "gapUsd": g, "trips": n}), row["hs6"]
+
+
+def test_a_carrier_sees_only_its_own_valuation_gaps(data: DataWorld, trips: list[Trip]) -> None:
+    linked = linked_gaps(trips)
+    carrier = Counter(r["trip"].carrier.id for r in linked).most_common(1)[0][0]
+    own = [r for r in linked if r["trip"].carrier.id == carrier]
+    with httpx.Client(base_url=data.gateway_url, timeout=60, headers=carrier_headers(carrier)) as http:
+        body = gql(http, VALUATION, f={"from": FROM, "to": TO, "crossingPoints": LINKED_BY_ID}, n=100)
+        table = http.get(
+            "/reports/valuation-gaps.csv",
+            params={"from": FROM, "to": TO, "crossing": ",".join(LINKED_BY_ID), "view": "carrier"},
+        )
+    assert "errors" not in body, body
+    report = body["data"]["valuationGaps"]
+    assert same_totals(report["total"], totals(own))
+    assert [row["carrierId"] for row in report["byCarrier"]] == [carrier]
+    assert report["byHs6"] == []
+    assert report["largest"] and {gap["carrierId"] for gap in report["largest"]} == {carrier}
+    assert table.status_code == 200, table.text
+    assert [line["carrier_id"] for line in csv.DictReader(io.StringIO(table.text))] == [carrier]
+
+
+def test_valuation_csv_equals_the_graphql_answer(data_client: httpx.Client) -> None:
+    body = gql(data_client, VALUATION, f={"from": FROM, "to": TO}, n=100)
+    assert "errors" not in body, body
+    report = body["data"]["valuationGaps"]
+    largest = csv_rows(data_client, "/reports/valuation-gaps.csv", **{"from": FROM, "to": TO})
+    assert [(line["china_batch_no"], line["gap_usd"]) for line in largest] == [
+        (gap["chinaBatchNo"], gap["gapUsd"]) for gap in report["largest"]
+    ]
+    hs6 = csv_rows(data_client, "/reports/valuation-gaps.csv", **{"from": FROM, "to": TO, "view": "hs6"})
+    assert [(line["hs6"], line["gap_usd"]) for line in hs6][:100] == [
+        (row["hs6"], row["totals"]["gapUsd"]) for row in report["byHs6"]
+    ]
+    bad = data_client.get("/reports/valuation-gaps.csv", params={"from": FROM, "to": TO, "view": "plates"})
+    assert bad.status_code == 400 and "'view'" in bad.json()["error"]["message"]

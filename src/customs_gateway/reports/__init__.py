@@ -6,13 +6,17 @@ Pure of strawberry and of the wire: the schema layer and the CSV endpoints share
 
 from .filters import CsvParams, GroupKey, Interval, ReportFilter, ReportLimits, make_filter, parse_csv_params
 from .partials import ChunkPartial, Flow, InspectionPartial, SidePartial
-from .service import ClearanceRow, InspectionRow, Percentiles, ReportOptions, ReportService, TradeFlowRow
+from .rows import ClearanceRow, GapRow, InspectionRow, Percentiles, TradeFlowRow, ValuationReport
+from .service import ReportOptions, ReportService
+from .valuation import GapTotals, TripGap
 
 __all__ = [
     "ChunkPartial",
     "ClearanceRow",
     "CsvParams",
     "Flow",
+    "GapRow",
+    "GapTotals",
     "GroupKey",
     "InspectionPartial",
     "InspectionRow",
@@ -24,6 +28,8 @@ __all__ = [
     "ReportService",
     "SidePartial",
     "TradeFlowRow",
+    "TripGap",
+    "ValuationReport",
     "make_filter",
     "parse_csv_params",
 ]

@@ -10,17 +10,20 @@ import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
 
-from .service import ClearanceRow, InspectionRow, Percentiles, TradeFlowRow
+from .rows import ClearanceRow, InspectionRow, Percentiles, TradeFlowRow, ValuationReport
 
 __all__ = [
     "CLEARANCE_COLUMNS",
     "INSPECTION_COLUMNS",
     "TRADE_FLOW_COLUMNS",
+    "VALUATION_COLUMNS",
+    "VALUATION_VIEWS",
     "Cell",
     "clearance_cells",
     "csv_lines",
     "inspection_cells",
     "trade_flow_cells",
+    "valuation_cells",
 ]
 
 Cell = str | int | None
@@ -97,6 +100,60 @@ def inspection_cells(row: InspectionRow) -> list[Cell]:
         row.saved_by_recognition,
         row.trucks,
         _text(row.rate),
+    ]
+
+
+VALUATION_VIEWS = ("largest", "hs6", "carrier")
+VALUATION_COLUMNS = {
+    "largest": (
+        "crossing_point",
+        "direction",
+        "day",
+        "china_batch_no",
+        "kazakhstan_pi_number",
+        "carrier_id",
+        "carrier_name",
+        "china_usd",
+        "kazakhstan_usd",
+        "gap_usd",
+        "relative_gap",
+    ),
+    "hs6": ("hs6", "china_usd", "kazakhstan_usd", "gap_usd", "trips", "relative_gap"),
+    "carrier": ("carrier_id", "carrier_name", "china_usd", "kazakhstan_usd", "gap_usd", "trips", "relative_gap"),
+}
+
+
+def valuation_cells(report: ValuationReport, view: str) -> list[list[Cell]]:
+    """One table of the valuation report: ``largest`` trips, or totals by ``hs6`` or ``carrier``."""
+    if view == "largest":
+        return [
+            [
+                gap.crossing,
+                gap.direction.value,
+                gap.day.isoformat(),
+                gap.china_batch_no,
+                gap.kazakhstan_pi_number,
+                gap.carrier_id,
+                gap.carrier_name,
+                str(gap.china_usd),
+                str(gap.kazakhstan_usd),
+                str(gap.gap_usd),
+                _text(gap.relative_gap),
+            ]
+            for gap in report.largest
+        ]
+    rows = report.by_hs6 if view == "hs6" else report.by_carrier
+    return [
+        [
+            row.key,
+            *([] if view == "hs6" else [row.name]),
+            str(row.totals.china_usd),
+            str(row.totals.kazakhstan_usd),
+            str(row.totals.gap_usd),
+            row.totals.trips,
+            _text(row.relative_gap),
+        ]
+        for row in rows
     ]
 
 

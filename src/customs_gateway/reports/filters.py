@@ -113,6 +113,8 @@ class CsvParams:
     direction: Direction | None
     group_by: tuple[GroupKey, ...]
     interval: Interval
+    view: str | None = None  # which table of a report with several (valuation gaps)
+    carrier_id: str | None = None  # set by the endpoint from the principal, never from the query
 
 
 _CSV_KNOWN = frozenset({"from", "to", "crossing", "direction", "groupBy", "interval"})
@@ -143,11 +145,14 @@ def _enum(kind: type[StrEnum], name: str, text: str) -> StrEnum:
         raise InvalidInput(f"'{name}' must be one of {allowed}, not {text[:40]!r}") from None
 
 
-def parse_csv_params(params: Mapping[str, Sequence[str]], *, shaped: bool = True) -> CsvParams:
+def parse_csv_params(
+    params: Mapping[str, Sequence[str]], *, shaped: bool = True, views: Sequence[str] = ()
+) -> CsvParams:
     """``?from=2025-01-01&to=2025-03-31&crossing=KHORGOS&direction=CN_TO_KZ&groupBy=CROSSING,HS6
     &interval=WEEK``: repeated or comma-separated lists; unknown parameters are refused, not ignored.
-    ``shaped=False`` (reports without groups or periods) refuses ``groupBy`` and ``interval`` too."""
-    known = _CSV_KNOWN if shaped else _CSV_KNOWN - {"groupBy", "interval"}
+    ``shaped=False`` (reports without groups or periods) refuses ``groupBy`` and ``interval`` too;
+    ``views`` (the tables of a report with several) allows ``view``, the first being the default."""
+    known = (_CSV_KNOWN if shaped else _CSV_KNOWN - {"groupBy", "interval"}) | ({"view"} if views else set())
     if unknown := sorted(set(params) - known):
         raise InvalidInput(f"unknown parameter(s): {', '.join(name[:40] for name in unknown)}")
     crossing_ids = tuple(
@@ -163,4 +168,15 @@ def parse_csv_params(params: Mapping[str, Sequence[str]], *, shaped: bool = True
     )
     interval_text = _one(params, "interval")
     interval = Interval.DAY if interval_text is None else Interval(_enum(Interval, "interval", interval_text))
-    return CsvParams(_date(params, "from"), _date(params, "to"), crossing_ids, direction, group_by, interval)
+    view = _one(params, "view") if views else None
+    if view is not None and view not in views:
+        raise InvalidInput(f"'view' must be one of {', '.join(views)}, not {view[:40]!r}")
+    return CsvParams(
+        _date(params, "from"),
+        _date(params, "to"),
+        crossing_ids,
+        direction,
+        group_by,
+        interval,
+        view or (views[0] if views else None),
+    )

@@ -17,15 +17,19 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 
+from .valuation import ValuationPartial
+
 __all__ = [
     "MAX_MINUTES",
+    "PARTS",
     "ChunkPartial",
     "Flow",
     "InspectionPartial",
+    "Part",
     "SidePartial",
     "minutes_between",
     "percentile",
@@ -108,27 +112,6 @@ class SidePartial:
         add_histogram(self.clearance, other.clearance)
         self.open += other.open
 
-    def dump(self) -> dict[str, Any]:
-        return {
-            "t": self.total.dump(),
-            "h": {code: flow.dump() for code, flow in self.hs6.items()},
-            "c": self.chapter_trucks,
-            "u": self.unpriced,
-            "d": {str(m): n for m, n in self.clearance.items()},
-            "o": self.open,
-        }
-
-    @classmethod
-    def load(cls, raw: dict[str, Any]) -> SidePartial:
-        return cls(
-            Flow.load(raw["t"]),
-            {code: Flow.load(flow) for code, flow in raw["h"].items()},
-            {chapter: int(n) for chapter, n in raw["c"].items()},
-            int(raw["u"]),
-            {int(m): int(n) for m, n in raw["d"].items()},
-            int(raw["o"]),
-        )
-
 
 @dataclass(slots=True)
 class ChunkPartial:
@@ -139,32 +122,75 @@ class ChunkPartial:
     kazakhstan: SidePartial = field(default_factory=SidePartial)
     door_to_door: dict[int, int] = field(default_factory=dict)
     linked: int = 0
+    valuation: ValuationPartial = field(default_factory=ValuationPartial)
 
     def add(self, other: ChunkPartial) -> None:
         self.china.add(other.china)
         self.kazakhstan.add(other.kazakhstan)
         add_histogram(self.door_to_door, other.door_to_door)
         self.linked += other.linked
+        self.valuation.add(other.valuation)
 
-    def to_bytes(self) -> bytes:
-        return orjson.dumps(
-            {
-                "cn": self.china.dump(),
-                "kz": self.kazakhstan.dump(),
-                "dd": {str(m): n for m, n in self.door_to_door.items()},
-                "l": self.linked,
-            }
-        )
+    def parts(self) -> dict[Part, bytes]:
+        """The partial as three cache entries, so a report decodes only what it reads: a trade
+        flow without HS groups reads the few bytes of ``flow``, not the HS-6 table or the
+        duration histograms."""
+        cn, kz = self.china, self.kazakhstan
+        return {
+            "flow": orjson.dumps([cn.total.dump(), kz.total.dump(), cn.unpriced, kz.unpriced]),
+            "hs": orjson.dumps(
+                [
+                    {code: flow.dump() for code, flow in cn.hs6.items()},
+                    cn.chapter_trucks,
+                    {code: flow.dump() for code, flow in kz.hs6.items()},
+                    kz.chapter_trucks,
+                ]
+            ),
+            "times": orjson.dumps(
+                [
+                    _dump_histogram(cn.clearance),
+                    cn.open,
+                    _dump_histogram(kz.clearance),
+                    kz.open,
+                    _dump_histogram(self.door_to_door),
+                    self.linked,
+                ]
+            ),
+            "gaps": self.valuation.to_bytes(),
+        }
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> ChunkPartial:
-        raw = orjson.loads(data)
-        return cls(
-            SidePartial.load(raw["cn"]),
-            SidePartial.load(raw["kz"]),
-            {int(m): int(n) for m, n in raw["dd"].items()},
-            int(raw["l"]),
-        )
+    def from_parts(cls, parts: Mapping[Part, bytes]) -> ChunkPartial:
+        """A partial from some of its parts; what is not given stays empty."""
+        partial = cls()
+        cn, kz = partial.china, partial.kazakhstan
+        if (flow := parts.get("flow")) is not None:
+            cn_total, kz_total, cn.unpriced, kz.unpriced = orjson.loads(flow)
+            cn.total, kz.total = Flow.load(cn_total), Flow.load(kz_total)
+        if (hs := parts.get("hs")) is not None:
+            cn_hs6, cn.chapter_trucks, kz_hs6, kz.chapter_trucks = orjson.loads(hs)
+            cn.hs6 = {code: Flow.load(raw) for code, raw in cn_hs6.items()}
+            kz.hs6 = {code: Flow.load(raw) for code, raw in kz_hs6.items()}
+        if (times := parts.get("times")) is not None:
+            cn_clearance, cn.open, kz_clearance, kz.open, door, partial.linked = orjson.loads(times)
+            cn.clearance, kz.clearance = _load_histogram(cn_clearance), _load_histogram(kz_clearance)
+            partial.door_to_door = _load_histogram(door)
+        if (gaps := parts.get("gaps")) is not None:
+            partial.valuation = ValuationPartial.from_bytes(gaps)
+        return partial
+
+
+Part = Literal["flow", "hs", "times", "gaps"]
+PARTS: tuple[Part, ...] = ("flow", "hs", "times", "gaps")
+
+
+def _dump_histogram(histogram: Mapping[int, int]) -> list[int]:
+    """Flat ``[minutes, count, minutes, count, …]``: no string keys to convert back."""
+    return [value for item in histogram.items() for value in item]
+
+
+def _load_histogram(flat: list[int]) -> dict[int, int]:
+    return dict(zip(flat[::2], flat[1::2], strict=True))
 
 
 InspectionKey = tuple[str, str, str, str]  # authority, kind, risk channel ("" when none), outcome

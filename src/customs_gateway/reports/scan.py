@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import math
-from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -29,7 +29,7 @@ from ..plates import same_vehicle
 from ..sources.base import ChinaSource, KazakhstanSource, Page, RecordQuery
 from .partials import ChunkPartial, Flow, SidePartial, minutes_between
 
-__all__ = ["ChunkScanner", "RatesByDay", "Stub", "gather_all", "link_stubs"]
+__all__ = ["ChunkScanner", "RatesByDay", "Stub", "door_to_door", "gather_all", "link_stubs"]
 
 T = TypeVar("T")
 RatesByDay = Mapping[dt.date, Mapping[str, ExchangeRate]]
@@ -46,6 +46,7 @@ class Stub:
     plate: PlateId
     declared_at: dt.datetime
     final_at: dt.datetime | None  # release (importing side) / exit (exporting side)
+    record: ChinaManifestRecord | KazakhstanPIRecord  # kept until the chunk is linked
 
 
 def _fold_lines(side: SidePartial, lines: Sequence[GoodsLine], rates: Mapping[str, ExchangeRate]) -> Flow:
@@ -89,7 +90,7 @@ def fold_china(side: SidePartial, record: ChinaManifestRecord, rates: RatesByDay
     exporting = record.direction is Direction.CN_TO_KZ
     final_at = record.border_crossed_at if exporting else record.released_at
     _fold_final(side, record.declared_at, final_at)
-    return Stub(record.common_manifest_id, record.vehicle.plate, record.declared_at, final_at)
+    return Stub(record.common_manifest_id, record.vehicle.plate, record.declared_at, final_at, record)
 
 
 def fold_kazakhstan(side: SidePartial, record: KazakhstanPIRecord, rates: RatesByDay) -> Stub:
@@ -99,7 +100,7 @@ def fold_kazakhstan(side: SidePartial, record: KazakhstanPIRecord, rates: RatesB
     importing = record.direction is Direction.CN_TO_KZ
     final_at = record.released_at if importing else record.exited_at
     _fold_final(side, record.registered_at, final_at)
-    return Stub(record.common_manifest_id, record.vehicle.plate, record.registered_at, final_at)
+    return Stub(record.common_manifest_id, record.vehicle.plate, record.registered_at, final_at, record)
 
 
 def _plate_key(plate: PlateId) -> str:
@@ -107,12 +108,12 @@ def _plate_key(plate: PlateId) -> str:
     return plate.canonical[-6:]
 
 
-def link_stubs(exporting: Sequence[Stub], importing: Sequence[Stub], window: LinkWindow) -> dict[int, int]:
-    """Door-to-door minutes histogram of the trips both sides recorded in the chunk.
+def link_stubs(exporting: Sequence[Stub], importing: Sequence[Stub], window: LinkWindow) -> list[tuple[Stub, Stub]]:
+    """The trips both sides recorded in the chunk, as (exporting, importing) pairs.
 
     A pair is the same common manifest id, else the same vehicle with the importing record
     registered within ``window`` of the exporting declaration (nearest first); each record is
-    used once. Only pairs whose importing side is final count.
+    used once.
     """
     by_common = {stub.common_id: stub for stub in importing if stub.common_id}
     by_plate: dict[str, list[Stub]] = {}
@@ -120,7 +121,7 @@ def link_stubs(exporting: Sequence[Stub], importing: Sequence[Stub], window: Lin
         if not stub.common_id:
             by_plate.setdefault(_plate_key(stub.plate), []).append(stub)
     used: set[int] = set()
-    histogram: dict[int, int] = {}
+    pairs: list[tuple[Stub, Stub]] = []
     for anchor in exporting:
         partner: Stub | None = None
         if anchor.common_id:
@@ -138,8 +139,16 @@ def link_stubs(exporting: Sequence[Stub], importing: Sequence[Stub], window: Lin
         if partner is None or id(partner) in used:
             continue
         used.add(id(partner))
-        if partner.final_at is not None:
-            minutes = minutes_between(anchor.declared_at, partner.final_at)
+        pairs.append((anchor, partner))
+    return pairs
+
+
+def door_to_door(pairs: Iterable[tuple[Stub, Stub]]) -> dict[int, int]:
+    """Minutes from the exporting declaration to the importing side's final event, per pair."""
+    histogram: dict[int, int] = {}
+    for exporting, importing in pairs:
+        if importing.final_at is not None:
+            minutes = minutes_between(exporting.declared_at, importing.final_at)
             histogram[minutes] = histogram.get(minutes, 0) + 1
     return histogram
 
@@ -190,8 +199,14 @@ class ChunkScanner:
 
         cn_stubs, kz_stubs = await gather_all([china(), kazakhstan()])
         exporting, importing = (cn_stubs, kz_stubs) if direction is Direction.CN_TO_KZ else (kz_stubs, cn_stubs)
-        partial.door_to_door = link_stubs(exporting, importing, self._window)
-        partial.linked = sum(partial.door_to_door.values())
+        pairs = link_stubs(exporting, importing, self._window)
+        partial.door_to_door = door_to_door(pairs)
+        partial.linked = len(pairs)
+        for pair in pairs:
+            cn_stub, kz_stub = pair if direction is Direction.CN_TO_KZ else (pair[1], pair[0])
+            assert isinstance(cn_stub.record, ChinaManifestRecord)
+            assert isinstance(kz_stub.record, KazakhstanPIRecord)
+            partial.valuation.fold_pair(cn_stub.record, kz_stub.record, rates, crossing.id, day)
         return partial
 
 

@@ -12,31 +12,34 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from ..cache import CachePolicy, EntityCache, Resource
 from ..crossings import CrossingPoint, CrossingRegistry
 from ..domain import Authority, Direction, Inspection
 from ..errors import InvalidInput
 from ..linking import LinkWindow
+from ..resilience import detached_deadline
 from ..sources.base import ChinaSource, KazakhstanSource
-from .filters import GroupKey, Interval, ReportFilter, ReportLimits, make_filter, period_start
-from .partials import ChunkPartial, Flow, InspectionPartial, SidePartial, percentile
+from .filters import GroupKey, Interval, ReportFilter, ReportLimits, make_filter
+from .memo import PartialMemo
+from .partials import PARTS, ChunkPartial, InspectionPartial, Part
+from .rows import (
+    ClearanceRow,
+    InspectionRow,
+    Percentiles,
+    TradeAccumulator,
+    TradeFlowRow,
+    ValuationReport,
+)
 from .scan import ChunkScanner, RatesByDay, gather_all
+from .valuation import ValuationPartial
 
-__all__ = [
-    "ClearanceRow",
-    "InspectionRow",
-    "Percentiles",
-    "ReportOptions",
-    "ReportService",
-    "TradeFlowRow",
-]
+__all__ = ["ReportOptions", "ReportService"]
 
-_RATIO = Decimal("0.0001")
-_CHUNKS = Resource("REPORTS", "trade-chunk-v1")
+_CHUNK_PARTS: dict[Part, Resource] = {part: Resource("REPORTS", f"chunk-{part}-v1") for part in PARTS}
 _INSPECTIONS = Resource("REPORTS", "inspection-chunk-v1")
 
 
@@ -50,121 +53,8 @@ class ReportOptions:
     ttl_settled_s: float = 7 * 24 * 3600
     ttl_recent_s: float = 300
     ttl_today_s: float = 60
-
-
-@dataclass(frozen=True, slots=True)
-class TradeFlowRow:
-    """One bucket: each side's value, mass and trucks (a mirror comparison side by side)."""
-
-    period: dt.date
-    crossing: str | None
-    direction: Direction | None
-    hs_chapter: str | None
-    hs6: str | None
-    china: Flow
-    kazakhstan: Flow
-
-    @property
-    def value_gap_usd(self) -> Decimal:
-        """China's value minus Kazakhstan's."""
-        return self.china.value_usd - self.kazakhstan.value_usd
-
-    @property
-    def value_ratio(self) -> Decimal | None:
-        """Kazakhstan's value / China's, 4 decimals; None when China recorded none."""
-        if not self.china.value_usd:
-            return None
-        return (self.kazakhstan.value_usd / self.china.value_usd).quantize(_RATIO)
-
-
-@dataclass(frozen=True, slots=True)
-class Percentiles:
-    count: int
-    open: int  # records (trips) without their final event yet, left out of the percentiles
-    p50: int | None
-    p90: int | None
-    p99: int | None
-
-    @classmethod
-    def of(cls, histogram: dict[int, int], open_: int = 0) -> Percentiles:
-        return cls(
-            sum(histogram.values()),
-            open_,
-            percentile(histogram, 0.50),
-            percentile(histogram, 0.90),
-            percentile(histogram, 0.99),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class ClearanceRow:
-    crossing: str
-    direction: Direction
-    china: Percentiles
-    kazakhstan: Percentiles
-    door_to_door: Percentiles
-
-
-@dataclass(frozen=True, slots=True)
-class InspectionRow:
-    crossing: str
-    authority: Authority
-    kind: str
-    risk_channel: str | None
-    outcome: str
-    inspections: int  # done by the authority itself
-    saved_by_recognition: int  # the other side's inspection recognized instead of repeating it
-    trucks: int  # the authority's records at the crossing in the window (the rate's denominator)
-
-    @property
-    def rate(self) -> Decimal | None:
-        """Inspections per truck, 4 decimals; None without trucks."""
-        return (Decimal(self.inspections) / self.trucks).quantize(_RATIO) if self.trucks else None
-
-
-@dataclass(slots=True)
-class _TradeAccumulator:
-    group_by: frozenset[GroupKey]
-    interval: Interval
-    rows: dict[tuple[object, ...], tuple[Flow, Flow]] = field(default_factory=dict)
-
-    def fold(self, crossing: str, direction: Direction, day: dt.date, partial: ChunkPartial) -> None:
-        head = (
-            period_start(day, self.interval),
-            crossing if GroupKey.CROSSING in self.group_by else None,
-            direction if GroupKey.DIRECTION in self.group_by else None,
-        )
-        for index, side in enumerate((partial.china, partial.kazakhstan)):
-            for key, flow in self._split(side):
-                pair = self.rows.get((*head, *key))
-                if pair is None:
-                    pair = self.rows[(*head, *key)] = (Flow(), Flow())
-                pair[index].add(flow)
-
-    def _split(self, side: SidePartial) -> Iterable[tuple[tuple[str | None, str | None], Flow]]:
-        if GroupKey.HS6 in self.group_by:
-            for code, flow in side.hs6.items():
-                yield (code[:2] if GroupKey.HS_CHAPTER in self.group_by else None, code), flow
-        elif GroupKey.HS_CHAPTER in self.group_by:
-            chapters: dict[str, Flow] = {}
-            for code, flow in side.hs6.items():
-                chapter = chapters.setdefault(code[:2], Flow())
-                chapter.value_usd += flow.value_usd
-                chapter.gross_kg += flow.gross_kg
-            for chapter_code, flow in chapters.items():
-                flow.trucks = side.chapter_trucks.get(chapter_code, 0)
-                yield (chapter_code, None), flow
-        elif side.total.trucks:  # an empty chunk adds no row
-            yield (None, None), side.total
-
-    def result(self) -> list[TradeFlowRow]:
-        def order(key: tuple[object, ...]) -> tuple[str, ...]:
-            return tuple("" if part is None else str(part) for part in key)
-
-        return [
-            TradeFlowRow(key[0], key[1], key[2], key[3], key[4], pair[0], pair[1])  # type: ignore[arg-type]
-            for key, pair in sorted(self.rows.items(), key=lambda item: order(item[0]))
-        ]
+    memo_bytes: int = 64 * 1024 * 1024  # the in-process first level (see .memo)
+    scan_deadline_s: float = 300.0  # budget for scanning a report's missing chunks
 
 
 class ReportService:
@@ -179,6 +69,7 @@ class ReportService:
         options: ReportOptions,
         cache: EntityCache | None,
         clock: Callable[[], dt.datetime],
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self._china = china
         self._kazakhstan = kazakhstan
@@ -186,6 +77,8 @@ class ReportService:
         self._options = options
         self._cache = cache
         self._clock = clock
+        self._wall = wall_clock
+        self._memo = PartialMemo(options.memo_bytes, wall_clock)
         self._chunk_slots = asyncio.Semaphore(options.chunk_concurrency)
         self._scanner = ChunkScanner(
             china,
@@ -220,8 +113,10 @@ class ReportService:
     # -- reports ----------------------------------------------------------------------------------
 
     async def trade_flow(self, f: ReportFilter, group_by: Iterable[GroupKey], interval: Interval) -> list[TradeFlowRow]:
-        accumulator = _TradeAccumulator(frozenset(group_by), interval)
-        await self._fold_chunks(f, accumulator.fold)
+        groups = frozenset(group_by)
+        accumulator = TradeAccumulator(groups, interval)
+        detailed = bool(groups & {GroupKey.HS6, GroupKey.HS_CHAPTER})
+        await self._fold_chunks(f, accumulator.fold, ("hs",) if detailed else ("flow",))
         rows = accumulator.result()
         self._check_rows(len(rows))
         return rows
@@ -232,7 +127,7 @@ class ReportService:
         def fold(crossing: str, direction: Direction, day: dt.date, partial: ChunkPartial) -> None:
             merged.setdefault((crossing, direction), ChunkPartial()).add(partial)
 
-        await self._fold_chunks(f, fold)
+        await self._fold_chunks(f, fold, ("times",))
         return [
             ClearanceRow(
                 crossing,
@@ -243,6 +138,17 @@ class ReportService:
             )
             for (crossing, direction), p in sorted(merged.items())
         ]
+
+    async def valuation_gaps(self, f: ReportFilter, *, carrier_id: str | None = None) -> ValuationReport:
+        """Gaps of the trips linked within each chunk; ``carrier_id`` cuts the report to what that
+        carrier may see of itself (its own totals and trips, no HS-6 rows of others' goods)."""
+        merged = ValuationPartial()
+
+        def fold(crossing: str, direction: Direction, day: dt.date, partial: ChunkPartial) -> None:
+            merged.add(partial.valuation)
+
+        await self._fold_chunks(f, fold, ("gaps",))
+        return ValuationReport.of(merged if carrier_id is None else merged.for_carrier(carrier_id))
 
     async def inspection_rates(self, f: ReportFilter) -> list[InspectionRow]:
         if f.direction is not None:
@@ -258,7 +164,7 @@ class ReportService:
         def fold_inspections(crossing: str, day: dt.date, partial: InspectionPartial) -> None:
             merged.setdefault(crossing, InspectionPartial()).add(partial)
 
-        await gather_all([self._fold_chunks(f, fold_trucks), self._fold_inspections(f, fold_inspections)])
+        await gather_all([self._fold_chunks(f, fold_trucks, ("flow",)), self._fold_inspections(f, fold_inspections)])
         rows = []
         for crossing, partial in sorted(merged.items()):
             for key in sorted(partial.counts):
@@ -297,40 +203,64 @@ class ReportService:
         return CachePolicy(self._options.ttl_recent_s)
 
     async def _cached(self, resource: Resource, keys: list[str]) -> dict[str, bytes]:
-        if self._cache is None:
-            return {}
-        hits = await self._cache.get_many(resource, keys)
-        return {key: hit.value for key, hit in hits.items() if hit.is_fresh and isinstance(hit.value, bytes)}
+        """Fresh partials: the in-process memo first, the shared cache for the rest."""
+        found = self._memo.get_many(f"{resource.name}|{key}" for key in keys)
+        hits = {key: found[f"{resource.name}|{key}"] for key in keys if f"{resource.name}|{key}" in found}
+        rest = [key for key in keys if key not in hits]
+        if self._cache is None or not rest:
+            return hits
+        for key, hit in (await self._cache.get_many(resource, rest)).items():
+            if hit.is_fresh and isinstance(hit.value, bytes):
+                hits[key] = hit.value
+                self._memo.put(f"{resource.name}|{key}", hit.value, hit.fresh_until)
+        return hits
 
     async def _store(self, resource: Resource, key: str, value: bytes, day: dt.date) -> None:
+        policy = self._policy(day)
+        self._memo.put(f"{resource.name}|{key}", value, self._wall() + policy.fresh_s)
         if self._cache is not None:
-            await self._cache.set(resource, key, value, self._policy(day))
+            await self._cache.set(resource, key, value, policy)
 
     async def _fold_chunks(
-        self, f: ReportFilter, fold: Callable[[str, Direction, dt.date, ChunkPartial], None]
+        self,
+        f: ReportFilter,
+        fold: Callable[[str, Direction, dt.date, ChunkPartial], None],
+        parts: tuple[Part, ...],
     ) -> None:
+        """Fold every chunk of ``f``: the ``parts`` it needs from the cache, the rest scanned
+        (all parts of a scanned chunk are stored)."""
         chunks = {
             f"{crossing.id}:{direction.value}:{day.isoformat()}": (crossing, direction, day)
             for crossing in f.crossings
             for direction in f.directions
             for day in f.days
         }
-        cached = await self._cached(_CHUNKS, list(chunks))
-        for key, data in cached.items():
-            crossing, direction, day = chunks[key]
-            fold(crossing.id, direction, day, ChunkPartial.from_bytes(data))
-        missing = [(key, chunk) for key, chunk in chunks.items() if key not in cached]
+        found = [await self._cached(_CHUNK_PARTS[part], list(chunks)) for part in parts]
+        missing = []
+        for key, (crossing, direction, day) in chunks.items():
+            if all(key in hits for hits in found):
+                fold(
+                    crossing.id,
+                    direction,
+                    day,
+                    ChunkPartial.from_parts({p: h[key] for p, h in zip(parts, found, strict=True)}),
+                )
+            else:
+                missing.append((key, crossing, direction, day))
         if not missing:
             return
-        rates = await self._rates(f)
 
         async def one(key: str, crossing: CrossingPoint, direction: Direction, day: dt.date) -> None:
             async with self._chunk_slots:
                 partial = await self._scanner.scan(crossing, direction, day, rates)
-            await self._store(_CHUNKS, key, partial.to_bytes(), day)
+            for part, data in partial.parts().items():
+                await self._store(_CHUNK_PARTS[part], key, data, day)
             fold(crossing.id, direction, day, partial)
 
-        await gather_all([one(key, *chunk) for key, chunk in missing])
+        # The partials outlive this request (cached for every later one): their own budget.
+        with detached_deadline(self._options.scan_deadline_s):
+            rates = await self._rates(f)
+            await gather_all([one(*chunk) for chunk in missing])
 
     async def _rates(self, f: ReportFilter) -> RatesByDay:
         # Beijing dates and KGD's rate dates lie within a day of the UTC declaration day.
@@ -349,7 +279,8 @@ class ReportService:
             await self._store(_INSPECTIONS, key, partial.to_bytes(), day)
             fold(crossing.id, day, partial)
 
-        await gather_all([one(key, *chunk) for key, chunk in chunks.items() if key not in cached])
+        with detached_deadline(self._options.scan_deadline_s):
+            await gather_all([one(key, *chunk) for key, chunk in chunks.items() if key not in cached])
 
     async def _scan_inspections(self, crossing: CrossingPoint, day: dt.date) -> InspectionPartial:
         start = dt.datetime.combine(day, dt.time(), dt.UTC)

@@ -7,7 +7,15 @@ Each piece is standalone and tested on its own; :class:`UpstreamGuard` composes 
 
 from .breaker import BreakerSnapshot, CircuitBreaker, CircuitOpen, CircuitState, Permit
 from .config import BreakerConfig, LimiterConfig, ResilienceConfig, RetryConfig, UpstreamPolicy
-from .deadline import Clock, Deadline, DeadlineExceeded, ManualClock, current_deadline, operation_deadline
+from .deadline import (
+    Clock,
+    Deadline,
+    DeadlineExceeded,
+    ManualClock,
+    current_deadline,
+    detached_deadline,
+    operation_deadline,
+)
 from .guard import CallObserver, Outcome, UpstreamGuard, UpstreamStatus
 from .limiter import ConcurrencyLimiter, TooManyConcurrentCalls
 from .retry import RetryPlan, backoff_for, worst_case_backoff
@@ -36,6 +44,7 @@ __all__ = [
     "UpstreamStatus",
     "backoff_for",
     "current_deadline",
+    "detached_deadline",
     "operation_deadline",
     "worst_case_backoff",
 ]

@@ -27,12 +27,12 @@ __all__ = [
     "DeadlineExceeded",
     "ManualClock",
     "current_deadline",
+    "detached_deadline",
     "operation_deadline",
 ]
 
 Clock = Callable[[], float]
 """Seconds on a monotonic scale; only differences matter."""
-
 
 
 class ManualClock:
@@ -100,6 +100,24 @@ def operation_deadline(seconds: float, *, clock: Clock = time.monotonic) -> Iter
     outer = _current.get()
     if outer is not None and outer.clock is clock and outer.expires_at <= deadline.expires_at:
         deadline = outer
+    token = _current.set(deadline)
+    try:
+        yield deadline
+    finally:
+        _current.reset(token)
+
+
+@contextmanager
+def detached_deadline(seconds: float, *, clock: Clock = time.monotonic) -> Iterator[Deadline]:
+    """Run the block under its own budget of ``seconds``, *replacing* the enclosing one.
+
+    Only for work whose result outlives the operation that started it: a report's partials are
+    cached and shared by every later request, so scanning them is bounded by the report's own
+    budget (``[reports] scan_deadline_s``), not by the first asker's operation deadline.
+    """
+    if seconds < 0:
+        raise ValueError("a deadline budget cannot be negative")
+    deadline = Deadline.after(seconds, clock)
     token = _current.set(deadline)
     try:
         yield deadline

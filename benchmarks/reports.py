@@ -1,0 +1,209 @@
+"""Report figures: a 90-day ``tradeFlow`` over all crossings, cold and warm, and the gateway's memory.
+
+Runs the China simulator, the Kazakhstan simulator and the gateway each in its own process on
+loopback, over the full-volume 90-day dataset 2025-01-01..03-31 (~128,000 trips; built once and
+cached, ~45 s on 2 cores), and measures from this process:
+
+1. cold: ``tradeFlow(from 2025-01-01, to 2025-03-31, groupBy [CROSSING, DIRECTION], DAY)`` on a
+   fresh gateway: wall time, CPU seconds of the gateway and of each simulator (the machine's two
+   cores are shared by all three, so CPU time says where the time goes), upstream requests.
+   Target: under 10 s.
+2. warm: the same query 20 more times (every partial cached): p50 and max wall time, upstream
+   requests (must be 0). Target: p50 under 100 ms.
+3. memory: the gateway's resident set at start and its peak (``VmHWM``) after the cold report.
+   Target: peak under 600 MB (bounded: chunks in flight × pages in flight, never the window).
+
+Usage: ``python benchmarks/reports.py [--cache-dir DIR] [--days 90] [--warm 20]``. Exits 1 when a
+target is missed (timings on a loaded machine are noisy: the CPU figures are the steadier ones).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from customs_gateway.security.apikeys import hash_key
+from customs_sim.admin_client import AdminClient
+from customs_sim.dataset import build_dataset, default_cache_dir
+from customs_sim.generator import DatasetParams
+
+START, END = dt.date(2025, 1, 1), dt.date(2025, 3, 31)
+CN_SECRET, KZ_SECRET, ADMIN = "bench-cn-secret", "bench-kz-secret", "bench-admin"
+API_KEY = "cgw_benchmark_" + "r" * 32
+AUTH = {"X-API-Key": API_KEY}
+COLD_TARGET_S, WARM_TARGET_S, PEAK_TARGET_MB = 10.0, 0.100, 600.0
+TICKS = os.sysconf("SC_CLK_TCK")
+
+TRADE_FLOW = """query($f: ReportFilterInput!) {
+  tradeFlow(filter: $f, groupBy: [CROSSING, DIRECTION], interval: DAY) {
+    periodStart crossingPoint direction
+    china { valueUsd grossKg trucks } kazakhstan { valueUsd grossKg trucks } valueGapUsd
+  } }"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def wait_for(url: str, process: subprocess.Popen[bytes], timeout_s: float = 600.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"process for {url} exited with {process.returncode}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(url, timeout=2).status_code < 500:
+                return
+        time.sleep(0.2)
+    raise SystemExit(f"{url} did not come up in {timeout_s} s")
+
+
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def memory_mb(pid: int) -> tuple[float, float]:
+    """(current RSS, peak RSS) in MB."""
+    status = dict(
+        line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line
+    )
+    return int(status["VmRSS"].split()[0]) / 1024, int(status["VmHWM"].split()[0]) / 1024
+
+
+@contextlib.contextmanager
+def running(cache_dir: Path, end: dt.date) -> Iterator[dict[str, Any]]:
+    cn_port, kz_port, gw_port = free_port(), free_port(), free_port()
+    env = {
+        **os.environ,
+        "CUSTOMS_SIM_CHINA_SECRET": CN_SECRET,
+        "CUSTOMS_SIM_KAZAKHSTAN_SECRET": KZ_SECRET,
+        "CUSTOMS_SIM_ADMIN_TOKEN": ADMIN,
+        "CUSTOMS_GATEWAY_CHINA__BASE_URL": f"http://127.0.0.1:{cn_port}",
+        "CUSTOMS_GATEWAY_CHINA__APP_SECRET": CN_SECRET,
+        "CUSTOMS_GATEWAY_KAZAKHSTAN__BASE_URL": f"http://127.0.0.1:{kz_port}",
+        "CUSTOMS_GATEWAY_KAZAKHSTAN__CLIENT_SECRET": KZ_SECRET,
+        "CUSTOMS_GATEWAY_SERVER__GRAPHIQL": "false",
+        "CUSTOMS_GATEWAY_SECURITY__API_KEYS": json.dumps(
+            [{"client_id": "benchmark", "role": "analyst", "key_hash": hash_key(API_KEY)}]
+        ),
+    }
+    dataset = ["--start", str(START), "--end", str(end), "--cache-dir", str(cache_dir)]
+    sims = [
+        subprocess.Popen([sys.executable, "-m", "customs_sim.cli", "china", *dataset, "--port", str(cn_port)], env=env),
+        subprocess.Popen(
+            [sys.executable, "-m", "customs_sim.cli", "kazakhstan", *dataset, "--port", str(kz_port)], env=env
+        ),
+    ]
+    gateway: subprocess.Popen[bytes] | None = None
+    try:
+        wait_for(f"http://127.0.0.1:{cn_port}/openapi.json", sims[0])
+        wait_for(f"http://127.0.0.1:{kz_port}/schema/kgd.xsd", sims[1])
+        gateway = subprocess.Popen(
+            [sys.executable, "-m", "customs_gateway.cli", "serve", "--port", str(gw_port), "--log-level", "error"],
+            env=env,
+        )
+        wait_for(f"http://127.0.0.1:{gw_port}/healthz", gateway)
+        with (
+            AdminClient(f"http://127.0.0.1:{cn_port}", ADMIN) as cn,
+            AdminClient(f"http://127.0.0.1:{kz_port}", ADMIN) as kz,
+        ):
+            yield {
+                "url": f"http://127.0.0.1:{gw_port}",
+                "cn": cn,
+                "kz": kz,
+                "pids": {"gateway": gateway.pid, "china-sim": sims[0].pid, "kazakhstan-sim": sims[1].pid},
+            }
+    finally:
+        for process in (gateway, *sims):
+            if process is not None:
+                process.terminate()
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    process.wait(timeout=10)
+
+
+def requests_made(cn: AdminClient, kz: AdminClient) -> int:
+    return sum(cn.counters().values()) + sum(kz.counters().values())
+
+
+def report(http: httpx.Client, end: dt.date) -> list[dict[str, Any]]:
+    variables = {"f": {"from": START.isoformat(), "to": end.isoformat()}}
+    response = http.post("/graphql", json={"query": TRADE_FLOW, "variables": variables}, headers=AUTH)
+    body = response.json()
+    if response.status_code != 200 or "errors" in body:
+        raise SystemExit(f"tradeFlow failed: {response.status_code} {str(body)[:500]}")
+    rows: list[dict[str, Any]] = body["data"]["tradeFlow"]
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--cache-dir", type=Path, default=default_cache_dir())
+    parser.add_argument("--days", type=int, default=90)
+    parser.add_argument("--warm", type=int, default=20)
+    args = parser.parse_args()
+    end = START + dt.timedelta(days=args.days - 1)
+    build_dataset(DatasetParams(start=START, end=end), args.cache_dir, progress=True)
+    ok = True
+    with running(args.cache_dir, end) as world, httpx.Client(base_url=world["url"], timeout=600) as http:
+        pids: dict[str, int] = world["pids"]
+        rss_start, _ = memory_mb(pids["gateway"])
+        world["cn"].reset()
+        world["kz"].reset()
+        cpu_before = {name: cpu_s(pid) for name, pid in pids.items()}
+        started = time.perf_counter()
+        rows = report(http, end)
+        cold_s = time.perf_counter() - started
+        cpu = {name: cpu_s(pid) - cpu_before[name] for name, pid in pids.items()}
+        cold_requests = requests_made(world["cn"], world["kz"])
+        rss_after, peak = memory_mb(pids["gateway"])
+        trucks = sum(r["china"]["trucks"] + r["kazakhstan"]["trucks"] for r in rows)
+        print(f"tradeFlow {START}..{end}, all crossings, by crossing, direction, day: {len(rows)} rows")
+        print(f"      {trucks} records (both sides)")
+        print(f"cold: {cold_s:.2f} s wall (target < {COLD_TARGET_S:.0f} s), {cold_requests} upstream requests")
+        print("      CPU s: " + ", ".join(f"{name} {seconds:.2f}" for name, seconds in cpu.items()))
+        ok &= cold_s < COLD_TARGET_S
+
+        world["cn"].reset()
+        world["kz"].reset()
+        timings = []
+        for _ in range(args.warm):
+            started = time.perf_counter()
+            warm_rows = report(http, end)
+            timings.append(time.perf_counter() - started)
+            if warm_rows != rows:
+                raise SystemExit("a warm answer differs from the cold one")
+        warm_requests = requests_made(world["cn"], world["kz"])
+        warm_p50 = statistics.median(timings)
+        print(
+            f"warm: p50 {warm_p50 * 1000:.1f} ms, max {max(timings) * 1000:.1f} ms over {args.warm} "
+            f"(target p50 < {WARM_TARGET_S * 1000:.0f} ms), {warm_requests} upstream requests"
+        )
+        ok &= warm_p50 < WARM_TARGET_S and warm_requests == 0
+        print(
+            f"gateway memory: RSS {rss_start:.0f} MB at start, {rss_after:.0f} MB after the cold report, "
+            f"peak {peak:.0f} MB (target < {PEAK_TARGET_MB:.0f} MB)"
+        )
+        ok &= peak < PEAK_TARGET_MB
+    print("OK" if ok else "TARGET MISSED")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
