@@ -34,7 +34,7 @@ from .reports.csv import (
     valuation_cells,
 )
 from .security import principal_of
-from .security.rules import AGGREGATE_VALUE, FieldRule
+from .security.rules import AGGREGATE_VALUE, VALUATION_GAPS, FieldRule
 
 __all__ = ["report_routes"]
 
@@ -126,7 +126,7 @@ def report_routes() -> list[Route]:
         ),
         Route(
             "/reports/valuation-gaps.csv",
-            _endpoint("valuation-gaps", _valuation, shaped=False, views=VALUATION_VIEWS),
+            _endpoint("valuation-gaps", _valuation, shaped=False, rule=VALUATION_GAPS, views=VALUATION_VIEWS),
             methods=["GET"],
         ),
     ]

@@ -16,7 +16,8 @@ from .connections import InspectionConnection, InspectionFilter, ManifestConnect
 from .context import Info
 from .entities import Inspection, Manifest, Vehicle
 from .fields import resolver, selects
-from .reports import ReportQueries
+from .reports import ReportFilterInput, ReportQueries, report_filter, report_service
+from .valuation_report import ValuationGaps
 
 __all__ = ["Query"]
 
@@ -104,3 +105,12 @@ class Query(ReportQueries):
             raise InvalidInput("not an inspection id")
         item = await inspection_by_key(info.context.gateway, key.authority, key.record_id, key.inspection_id)
         return None if item is None else Inspection.of(await require_inspection_visible(info, item))
+
+    @resolver(
+        description="Valuation gaps of linked trips: totals, by HS-6, by carrier and the largest gaps. A carrier "
+        "sees only its own figures."
+    )
+    async def valuation_gaps(self, info: Info, filter: ReportFilterInput) -> ValuationGaps | None:
+        carrier_id = info.context.principal.carrier_id  # set for the carrier role only
+        report = await report_service(info).valuation_gaps(report_filter(info, filter), carrier_id=carrier_id)
+        return ValuationGaps(report=report)

@@ -28,7 +28,6 @@ from ..reports import (
 from .access import ruled_field
 from .context import Info
 from .fields import resolver
-from .valuation_report import ValuationGaps
 
 __all__ = ["ReportFilterInput", "ReportQueries"]
 
@@ -44,6 +43,10 @@ class ReportFilterInput:
         default=None, description="Crossing point ids, e.g. [KHORGOS]; all when omitted."
     )
     direction: Direction | None = strawberry.field(default=None, description="Only this direction.")
+
+
+def report_service(info: Info) -> ReportService:
+    return _service(info)
 
 
 def report_filter(info: Info, f: ReportFilterInput) -> ReportFilter:
@@ -195,15 +198,6 @@ class ReportQueries:
     async def clearance_times(self, info: Info, filter: ReportFilterInput) -> list[ClearanceTimes]:
         rows = await _service(info).clearance_times(report_filter(info, filter))
         return [ClearanceTimes.of(row) for row in rows]
-
-    @resolver(
-        description="Valuation gaps of linked trips: totals, by HS-6, by carrier and the largest gaps. A carrier "
-        "sees only its own figures."
-    )
-    async def valuation_gaps(self, info: Info, filter: ReportFilterInput) -> ValuationGaps:
-        carrier_id = info.context.principal.carrier_id  # set for the carrier role only
-        report = await _service(info).valuation_gaps(report_filter(info, filter), carrier_id=carrier_id)
-        return ValuationGaps(report=report)
 
     @resolver(
         description="Inspections by crossing, authority, kind, channel and outcome, with the inspections saved by "

@@ -15,6 +15,7 @@ import strawberry
 from ..domain import Direction
 from ..errors import InvalidInput
 from ..reports import GapRow, GapTotals, TripGap, ValuationReport
+from .access import ruled_field
 from .fields import resolver
 
 __all__ = ["ValuationGaps", "check_first"]
@@ -32,8 +33,8 @@ def check_first(first: int) -> int:
 class ValuationTotals:
     china_usd: Decimal = strawberry.field(description="China's recorded value, USD.")
     kazakhstan_usd: Decimal = strawberry.field(description="Kazakhstan's recorded value, USD.")
-    gap_usd: Decimal = strawberry.field(
-        description="Sum of importer − exporter gaps: negative when the importing side declared less."
+    gap_usd: Decimal | None = ruled_field(
+        "ValuationTotals.gapUsd", "Sum of importer − exporter gaps: negative when the importing side declared less."
     )
     trips: int = strawberry.field(description="Linked trips counted.")
 
@@ -48,7 +49,7 @@ class ValuationTotals:
 class Hs6ValuationGap:
     hs6: str = strawberry.field(description="HS-6 subheading (each side's own lines under it).")
     totals: ValuationTotals = strawberry.field(description="Values and gap of those lines.")
-    relative_gap: Decimal | None = strawberry.field(description="gapUsd / chinaUsd, 4 decimals.")
+    relative_gap: Decimal | None = ruled_field("Hs6ValuationGap.relativeGap", "gapUsd / chinaUsd, 4 decimals.")
 
     @classmethod
     def of(cls, row: GapRow) -> Hs6ValuationGap:
@@ -60,7 +61,7 @@ class CarrierValuationGap:
     carrier_id: str = strawberry.field(description="The carrier's id (USCC or BIN) as recorded.")
     carrier_name: str | None = strawberry.field(description="As China recorded it.")
     totals: ValuationTotals = strawberry.field(description="Values and gap of the carrier's trips.")
-    relative_gap: Decimal | None = strawberry.field(description="gapUsd / chinaUsd, 4 decimals.")
+    relative_gap: Decimal | None = ruled_field("CarrierValuationGap.relativeGap", "gapUsd / chinaUsd, 4 decimals.")
 
     @classmethod
     def of(cls, row: GapRow) -> CarrierValuationGap:
@@ -83,8 +84,10 @@ class TripValuationGap:
     carrier_name: str = strawberry.field(description="As China recorded it.")
     china_usd: Decimal = strawberry.field(description="China's total, USD.")
     kazakhstan_usd: Decimal = strawberry.field(description="Kazakhstan's total, USD.")
-    gap_usd: Decimal = strawberry.field(description="Importer − exporter, USD.")
-    relative_gap: Decimal | None = strawberry.field(description="(importer − exporter) / exporter, 4 decimals.")
+    gap_usd: Decimal | None = ruled_field("TripValuationGap.gapUsd", "Importer − exporter, USD.")
+    relative_gap: Decimal | None = ruled_field(
+        "TripValuationGap.relativeGap", "(importer − exporter) / exporter, 4 decimals."
+    )
 
     @classmethod
     def of(cls, gap: TripGap) -> TripValuationGap:

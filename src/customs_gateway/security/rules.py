@@ -98,6 +98,14 @@ AGGREGATE_VALUE = FieldRule(
     roles=frozenset({*CUSTOMS_ROLES, Role.PARTNER_AGENCY, Role.ANALYST, Role.DEMO}),
 )
 
+#: Valuation gaps name trips and carriers; the reports service cuts a carrier's report to its own
+#: trips and carrier row (ReportService.valuation_gaps(carrier_id=…)), so a carrier may see what
+#: it is given, and nobody else's.
+VALUATION_GAPS = FieldRule(
+    "valuation gaps (a carrier's report holds only its own trips)",
+    roles=frozenset({*CUSTOMS_ROLES, Role.PARTNER_AGENCY, Role.ANALYST, Role.DEMO, Role.CARRIER}),
+)
+
 #: Schema field → rule. A new field carrying personal data, a declared value, a valuation gap or
 #: an internal note must be added here (a test fails on unruled fields with such names).
 FIELD_RULES: Mapping[str, FieldRule] = {
@@ -112,4 +120,10 @@ FIELD_RULES: Mapping[str, FieldRule] = {
     "SideFlow.valueUsd": AGGREGATE_VALUE,
     "TradeFlow.valueGapUsd": AGGREGATE_VALUE,
     "TradeFlow.kazakhstanToChinaValueRatio": AGGREGATE_VALUE,
+    "Query.valuationGaps": VALUATION_GAPS,
+    "ValuationTotals.gapUsd": VALUATION_GAPS,
+    "Hs6ValuationGap.relativeGap": VALUATION_GAPS,
+    "CarrierValuationGap.relativeGap": VALUATION_GAPS,
+    "TripValuationGap.gapUsd": VALUATION_GAPS,
+    "TripValuationGap.relativeGap": VALUATION_GAPS,
 }
