@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 
 from ..errors import Unauthenticated
+from ..observability.request_id import current_request_id
 from .principal import Principal
 
 __all__ = [
@@ -131,6 +132,7 @@ class AuditLog:
             "graphql operation",
             extra={
                 "audit": "operation",
+                "request_id": current_request_id(),
                 "client": principal.client_id,
                 "role": principal.role,
                 "carrier_id": principal.carrier_id,
@@ -150,6 +152,7 @@ class AuditLog:
             "request refused",
             extra={
                 "audit": "refused",
+                "request_id": current_request_id(),
                 "path": path[:_MAX_STRING],
                 "outcome": "unauthenticated",
                 "error_codes": [error.code],
