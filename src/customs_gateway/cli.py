@@ -28,7 +28,7 @@ from .schema import build_schema
 from .security import Role
 from .security.apikeys import hash_key, new_key
 
-__all__ = ["app_factory", "main", "schema_sdl"]
+__all__ = ["app_factory", "demo_banner", "demo_security", "main", "schema_sdl"]
 
 DEMO_CHINA_SECRET = "cn-demo-secret"  # noqa: S105 - the simulators' demo credentials, not a real secret
 DEMO_KAZAKHSTAN_SECRET = "kz-demo-secret"  # noqa: S105
@@ -92,6 +92,29 @@ def _hash_key(args: argparse.Namespace) -> int:
 def _demo_keys() -> dict[Role, str]:
     """One fresh API key per non-carrier role, so the demo can show the field rules at work."""
     return {role: new_key() for role in Role if role not in (Role.CARRIER, Role.DEMO)}
+
+
+def demo_security(keys: dict[Role, str]) -> dict[str, object]:
+    """The demo's ``[security]``: anonymous requests get the read-only ``demo`` role; ``keys``
+    (made for this run) are accepted for their roles."""
+    return {
+        "anonymous_role": Role.DEMO.value,
+        "api_keys": [
+            {"client_id": f"demo-{role.value}", "role": role.value, "key_hash": hash_key(key)}
+            for role, key in keys.items()
+        ],
+    }
+
+
+def demo_banner(keys: dict[Role, str]) -> str:
+    """What the demo says at startup about access: anonymous access is on, and how to try a role."""
+    key_lines = "\n".join(f"  {role.value:<20} X-API-Key: {key}" for role, key in keys.items())
+    return (
+        "\nDEMO MODE: anonymous access is ON, as the read-only role `demo` (no drivers' personal data,\n"
+        "no internal notes). Production refuses requests without credentials (docs/security.md).\n"
+        "To see the field rules at work, send one of these keys (made for this run only) in\n"
+        f'GraphiQL\'s Headers tab as {{"X-API-Key": "…"}}:\n{key_lines}\n'
+    )
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -158,25 +181,16 @@ def _demo(args: argparse.Namespace) -> int:
         settings = load_settings(
             china={"base_url": f"http://{host}:{args.china_port}"},
             kazakhstan={"base_url": f"http://{host}:{args.kazakhstan_port}"},
-            security={
-                "anonymous_role": Role.DEMO.value,
-                "api_keys": [
-                    {"client_id": f"demo-{role.value}", "role": role.value, "key_hash": hash_key(key)}
-                    for role, key in keys.items()
-                ],
-            },
+            security=demo_security(keys),
         )
         app = create_app(settings)
-        key_lines = "\n".join(f"  {role.value:<20} X-API-Key: {key}" for role, key in keys.items())
         print(
-            "\nDEMO MODE: anonymous access is ON, as the read-only role `demo` (no drivers' personal data,\n"
-            "no internal notes). Production refuses requests without credentials (docs/security.md).\n"
-            "To see the field rules at work, send one of these keys (made for this run only) in\n"
-            f"GraphiQL's Headers tab as {{\"X-API-Key\": \"…\"}}:\n{key_lines}\n"
+            demo_banner(keys),
             f"\nGraphiQL:            http://{host}:{args.port}/graphql\n"
             f"China simulator:     http://{host}:{args.china_port}/gacc/api/v1/ports (signed; see README)\n"
             f"Kazakhstan sim.:     http://{host}:{args.kazakhstan_port}/api/v1/checkpoints (OAuth2)\n"
             f"\nTry this query in GraphiQL:\n\n{EXAMPLE_QUERY}\n",
+            sep="",
             flush=True,
         )
         uvicorn.run(app, host=host, port=args.port, log_level="warning", access_log=False)

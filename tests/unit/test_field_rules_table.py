@@ -75,3 +75,11 @@ def test_rule_conditions() -> None:
     assert INTERNAL_NOTE.allows(_principal(Role.KAZAKHSTAN_CUSTOMS), other)
     assert not PERSONAL_DATA.allows(Principal(client_id="anonymous", role="anonymous"))
     assert not any(rule.allows(_principal(Role.ANALYST), own) for rule in (PERSONAL_DATA, INTERNAL_NOTE))
+
+
+def test_docs_list_every_ruled_field() -> None:
+    from pathlib import Path
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "security.md").read_text(encoding="utf-8")
+    missing = [key for key in FIELD_RULES if f"| `{key.split(' ')[0]}` |" not in docs]
+    assert missing == [], "add these to the field-rule table in docs/security.md"
