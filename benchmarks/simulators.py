@@ -1,27 +1,34 @@
 """Simulator figures: batch-get latency, dataset generation time and peak memory.
 
-    python3 benchmarks/simulators.py            # demo dataset (90 days, full volume)
-    python3 benchmarks/simulators.py --year     # also the one-year full-volume dataset (minutes)
+    python3 benchmarks/simulators.py             # demo (90 days) and one-year datasets, full volume
+    python3 benchmarks/simulators.py --no-year   # the demo dataset only
 
 Prints p50/p99 of a 50-key batch get on each simulator (no injected latency; target p50 < 5 ms),
-and for each dataset the build time and the builder's peak RSS (target < 2 GiB). Builds run in a
-child process, in a fresh cache directory, so the figures are a cold generation. Exits 1 when a
-target is missed.
+and for each dataset the build's wall time (demo < 20 s, one year < 10 min), its CPU time and the
+peak RSS of its whole process tree (target < 2 GiB). Builds run in a child process, in a fresh
+cache directory, so the figures are a cold generation; the forkserver and its workers are counted
+too. Wall times on a shared machine are noisy: the load average is printed, and CPU seconds are
+the steadier figure. Exits 1 when a target is missed.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import ctypes
 import datetime as dt
+import os
 import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import psutil
 
 from customs_sim.china.app import ChinaSimSettings
 from customs_sim.china.signing import sign_headers
@@ -40,7 +47,10 @@ from customs_sim.serving import serve_in_thread
 
 P50_TARGET_MS = 5.0
 MEMORY_TARGET_MIB = 2048
+DEMO_WALL_TARGET_S = 20.0  # "in seconds"
+YEAR_WALL_TARGET_S = 600.0  # "in minutes"
 ROUNDS = 300
+_PR_SET_CHILD_SUBREAPER = 36
 
 _BUILD = """
 import datetime as dt, sys, time
@@ -49,25 +59,65 @@ from customs_sim.dataset import build_dataset
 from customs_sim.generator import DatasetParams
 start, end = dt.date.fromisoformat(sys.argv[1]), dt.date.fromisoformat(sys.argv[2])
 params = DatasetParams(seed=7, start=start, end=end, as_of=dt.datetime.fromisoformat(sys.argv[3]))
-began = time.perf_counter()
-build_dataset(params, Path(sys.argv[4]))
-print(f"{time.perf_counter() - began:.1f}")
+build_dataset(params, Path(sys.argv[4]), progress=sys.argv[5] == "1")
 """
 
 
-def measure_build(start: dt.date, end: dt.date, as_of: dt.datetime, cache: Path) -> tuple[float, float]:
-    """Seconds and peak RSS (MiB) of a cold build into ``cache`` in a child process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    out = subprocess.run(
-        [sys.executable, "-c", _BUILD, start.isoformat(), end.isoformat(), as_of.isoformat(), str(cache)],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    if peak_kib <= before:
-        print("  (peak RSS of this child is below an earlier child's: figure is an upper bound)")
-    return float(out.stdout.strip().splitlines()[-1]), peak_kib / 1024
+@dataclass(frozen=True, slots=True)
+class BuildFigures:
+    wall_s: float
+    cpu_s: float  # user + system of every process of the build (child, forkserver, workers)
+    peak_tree_mib: float  # highest sum of the RSS of all those processes at one sample
+
+
+def _become_subreaper() -> bool:
+    """Adopt orphaned descendants (Linux): the build's forkserver outlives the build process, and
+    only a reaped process's CPU time reaches ``RUSAGE_CHILDREN``."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return bool(libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)
+    except (OSError, AttributeError):
+        return False
+
+
+def _tree_rss(me: psutil.Process) -> int:
+    total = 0
+    for process in me.children(recursive=True):
+        with contextlib.suppress(psutil.Error):  # it exited between the listing and the read
+            total += process.memory_info().rss
+    return total
+
+
+def _reap_all() -> None:
+    while True:
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            return
+
+
+def measure_build(start: dt.date, end: dt.date, as_of: dt.datetime, cache: Path, progress: bool) -> BuildFigures:
+    """Wall and CPU seconds and peak RSS of the whole process tree of a cold build into ``cache``.
+
+    The build runs in a child process; its forkserver and workers are its descendants (adopted by
+    this process when orphaned), sampled every 50 ms for their summed RSS.
+    """
+    me = psutil.Process()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    args = [start.isoformat(), end.isoformat(), as_of.isoformat(), str(cache), "1" if progress else "0"]
+    began = time.perf_counter()
+    child = subprocess.Popen([sys.executable, "-c", _BUILD, *args])
+    peak = 0
+    while child.poll() is None:
+        peak = max(peak, _tree_rss(me))
+        time.sleep(0.05)
+    wall = time.perf_counter() - began
+    if child.returncode != 0:
+        raise SystemExit(f"build failed with exit code {child.returncode}")
+    _reap_all()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return BuildFigures(wall, cpu, peak / 2**20)
 
 
 def percentiles(samples: list[float]) -> tuple[float, float]:
@@ -124,23 +174,36 @@ def bench_kazakhstan(url: str, pi_numbers: list[str]) -> dict[str, tuple[float, 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--year", action="store_true", help="also build the one-year full-volume dataset")
+    parser.add_argument(
+        "--year", action=argparse.BooleanOptionalAction, default=True, help="also build the one-year dataset"
+    )
+    parser.add_argument("--progress", action="store_true", help="show the builds' progress bars")
     args = parser.parse_args()
+    if not _become_subreaper():
+        print("  (not Linux: the CPU figure misses the forkserver and its workers)")
     failed = False
     today = dt.datetime.now(dt.UTC)
     demo = DatasetParams.demo(today.date(), today)
 
-    print(f"Dataset builds (seed 7, full volume, cold, in a child process; target peak < {MEMORY_TARGET_MIB} MiB)")
-    builds = [("demo, 90 days", demo.start, demo.end, demo.as_of)]
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"Dataset builds (seed 7, full volume, cold, in a child process; {os.cpu_count()} cores, load {load})")
+    print("  wall: elapsed; CPU: user+system of every process of the build; RSS: peak sum over the process tree")
+    builds = [("demo, 90 days", demo.start, demo.end, demo.as_of, DEMO_WALL_TARGET_S)]
     if args.year:
         year_end = demo.end
-        builds.append(("one year", year_end - dt.timedelta(days=364), year_end, demo.as_of))
+        builds.append(("one year", year_end - dt.timedelta(days=364), year_end, demo.as_of, YEAR_WALL_TARGET_S))
     with tempfile.TemporaryDirectory() as tmp:
         cache = Path(tmp)
-        for label, start, end, as_of in builds:
-            seconds, peak_mib = measure_build(start, end, as_of, cache)
-            print(f"  {label:14s} {seconds:7.1f} s   peak RSS {peak_mib:7.0f} MiB", flush=True)
-            failed |= peak_mib >= MEMORY_TARGET_MIB
+        for label, start, end, as_of, wall_target in builds:
+            figures = measure_build(start, end, as_of, cache, args.progress)
+            missed = figures.wall_s >= wall_target or figures.peak_tree_mib >= MEMORY_TARGET_MIB
+            print(
+                f"  {label:14s} wall {figures.wall_s:6.1f} s (target < {wall_target:.0f})"
+                f"   CPU {figures.cpu_s:6.1f} s   peak RSS {figures.peak_tree_mib:5.0f} MiB"
+                f" (target < {MEMORY_TARGET_MIB})   {'MISSED' if missed else 'ok'}",
+                flush=True,
+            )
+            failed |= missed
         failed |= serve_and_measure(demo, cache)
     return 1 if failed else 0
 

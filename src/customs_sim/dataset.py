@@ -33,6 +33,7 @@ from customs_sim.kazakhstan.store import KazakhstanStoreWriter
 from customs_sim.model import Trip
 from customs_sim.rates import CURRENCIES, nbk_rate
 from customs_sim.shards import PARALLEL_MIN_TRIPS, build_in_shards, default_workers, expected_trips
+from customs_sim.sqlitebuild import connect_for_build
 from customs_sim.truthjson import from_json, to_json
 
 __all__ = [
@@ -106,10 +107,8 @@ class TruthWriter:
 
     def __init__(self, path: Path, params: DatasetParams, *, indexes: bool = True) -> None:
         self._indexes = indexes  # a shard skips them: the merged database gets them once
-        self._conn = sqlite3.connect(path)
-        # The whole dataset directory is renamed into place only when complete: no journal needed.
-        self._conn.execute("PRAGMA journal_mode=OFF")
-        self._conn.execute("PRAGMA synchronous=OFF")
+        # No journal, no fsync, 16 KiB pages: see customs_sim.sqlitebuild.
+        self._conn = connect_for_build(path)
         self._conn.executescript(_TRUTH_SCHEMA)
         meta = {
             "generator_version": GENERATOR_VERSION,

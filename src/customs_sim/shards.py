@@ -2,8 +2,8 @@
 
 Sharding. The days that can hold trips are cut into chunks of :data:`CHUNK_DAYS` consecutive days
 (a function of the parameters only, never of the number of processes). Each chunk is generated
-and rendered into its own three shard databases (no indexes for the truth; the authorities' writers
-are used as they are). Worker processes take chunks in order from a pool (``forkserver`` context,
+and rendered into its own three shard databases, without indexes or statistics (the merged
+databases create them once). Worker processes take chunks in order from a pool (``forkserver`` context,
 else ``spawn``); with one worker the chunks are built in this process.
 
 Merging. Each final database starts as its writer's output for zero trips (schema, reference rows
@@ -100,7 +100,10 @@ def build_chunk(params: DatasetParams, chunk: Chunk, directory: Path, progress: 
     pools = build_pools(params.seed)
     count = 0
     truth = TruthWriter(files.truth_db, params, indexes=False)
-    with ChinaStoreWriter(files.china_db) as china, KazakhstanStoreWriter(files.kazakhstan_db) as kazakhstan:
+    with (
+        ChinaStoreWriter(files.china_db, indexes=False) as china,
+        KazakhstanStoreWriter(files.kazakhstan_db, indexes=False) as kazakhstan,
+    ):
         try:
             day = chunk.first
             while day <= chunk.last:

@@ -32,7 +32,7 @@ GOLDEN = DatasetParams(
     as_of=dt.datetime(2024, 3, 3, 9, 30, tzinfo=dt.UTC),
 )
 TRUTH_JSON_SHA256 = "29a8399210185bb17b58821b3b5d931095e9acbeffecb4503aea3d1320006ac7"
-TRUTH_DB_SHA256 = "47b686941dcd69d16f75434c0e861a3f962d15f1f625a73abc2c028b8567155f"
+TRUTH_DB_SHA256 = "183b3a8b48fae4f9aba1061f21cb41b1ecc9f87e00daf7a96d906234178a8cc8"
 
 
 def db_digest(path: Path) -> str:

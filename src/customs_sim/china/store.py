@@ -19,6 +19,7 @@ import orjson
 from customs_sim.china.render import port_doc, render_trip
 from customs_sim.model import Trip
 from customs_sim.reference import CROSSINGS
+from customs_sim.sqlitebuild import connect_for_build
 
 __all__ = ["ChinaStore", "ChinaStoreWriter", "InspectionQuery", "ManifestQuery", "Page"]
 
@@ -73,16 +74,17 @@ class ChinaStoreWriter:
 
     The database is written to a temporary sibling and renamed into place on ``close``, so an
     interrupted build never leaves a half-written file that a dataset cache would reuse.
+    ``indexes=False`` leaves out the indexes and statistics: a dataset shard's rows are merged into
+    a database that creates them once (see :mod:`customs_sim.shards`).
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, indexes: bool = True) -> None:
         self._path = Path(path)
+        self._indexes = indexes
         self._tmp = self._path.with_name(self._path.name + ".building")
         self._tmp.unlink(missing_ok=True)
-        self._conn = sqlite3.connect(self._tmp)
-        # A build is all-or-nothing (see the rename), so durability during it buys nothing.
-        self._conn.execute("PRAGMA journal_mode=OFF")
-        self._conn.execute("PRAGMA synchronous=OFF")
+        # No journal, no fsync, 16 KiB pages: see customs_sim.sqlitebuild.
+        self._conn = connect_for_build(self._tmp)
         self._conn.executescript(_SCHEMA)
         self._conn.executemany(
             "INSERT INTO ports VALUES (?, ?, ?)",
@@ -117,7 +119,8 @@ class ChinaStoreWriter:
         if self._closed:
             return
         self._flush()
-        self._conn.executescript(_INDEXES)
+        if self._indexes:
+            self._conn.executescript(_INDEXES)
         self._conn.commit()
         self._conn.close()
         self._closed = True

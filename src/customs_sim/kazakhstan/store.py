@@ -18,22 +18,25 @@ from types import TracebackType
 from customs_sim.kazakhstan.render import RateLookup, render_checkpoint, render_trip
 from customs_sim.model import Trip
 from customs_sim.reference import CROSSINGS
+from customs_sim.sqlitebuild import connect_for_build
 
 __all__ = ["KazakhstanStore", "KazakhstanStoreWriter", "Page", "RecordQuery"]
 
 # Rowid tables, not WITHOUT ROWID: rows carry kilobytes of XML, and SQLite's clustered WITHOUT ROWID
-# b-trees are meant for small rows. The secondary indexes below then cover every list query.
+# b-trees are meant for small rows. The record numbers are unique by indexes created after the bulk
+# insert, not PRIMARY KEYs maintained row by row: a dataset build's merge then copies a shard's
+# records without decoding them (see customs_sim.shards). The secondary indexes cover every list query.
 _SCHEMA = """
 CREATE TABLE pi (
-    pi_number TEXT PRIMARY KEY, checkpoint TEXT NOT NULL, direction TEXT NOT NULL,
+    pi_number TEXT NOT NULL, checkpoint TEXT NOT NULL, direction TEXT NOT NULL,
     registered_at INTEGER NOT NULL, plate_key TEXT NOT NULL, common_id TEXT, doc BLOB NOT NULL
 );
 CREATE TABLE arrivals (
-    notification_number TEXT PRIMARY KEY, pi_number TEXT NOT NULL, checkpoint TEXT NOT NULL,
+    notification_number TEXT NOT NULL, pi_number TEXT NOT NULL, checkpoint TEXT NOT NULL,
     arrived_at INTEGER NOT NULL, common_id TEXT, doc BLOB NOT NULL
 );
 CREATE TABLE controls (
-    control_number TEXT PRIMARY KEY, pi_number TEXT NOT NULL, checkpoint TEXT NOT NULL,
+    control_number TEXT NOT NULL, pi_number TEXT NOT NULL, checkpoint TEXT NOT NULL,
     started_at INTEGER NOT NULL, common_id TEXT, doc BLOB NOT NULL
 );
 CREATE TABLE rates (
@@ -46,6 +49,9 @@ CREATE TABLE checkpoints (code TEXT PRIMARY KEY, ordinal INTEGER NOT NULL, doc B
 # Each list query filters on (checkpoint?, direction?) and orders by (time, number); PI numbers
 # and common manifest ids are selective enough on their own (and are looked up in batches of 50).
 _INDEXES = """
+CREATE UNIQUE INDEX pi_pk ON pi (pi_number);
+CREATE UNIQUE INDEX arrivals_pk ON arrivals (notification_number);
+CREATE UNIQUE INDEX controls_pk ON controls (control_number);
 CREATE INDEX pi_by_time ON pi (registered_at, pi_number);
 CREATE INDEX pi_by_checkpoint ON pi (checkpoint, registered_at, pi_number);
 CREATE INDEX pi_by_checkpoint_direction ON pi (checkpoint, direction, registered_at, pi_number);
@@ -78,18 +84,19 @@ class KazakhstanStoreWriter:
 
     The database is written to a temporary sibling and renamed into place on ``close``, so an
     interrupted build never leaves a half-written file that a dataset cache would reuse.
-    ``rate_of`` gives the National Bank rate a PI's KZT values are computed with.
+    ``rate_of`` gives the National Bank rate a PI's KZT values are computed with. ``indexes=False``
+    leaves out the indexes and statistics: a dataset shard's rows are merged into a database that
+    creates them once (see :mod:`customs_sim.shards`).
     """
 
-    def __init__(self, path: Path, rate_of: RateLookup | None = None) -> None:
+    def __init__(self, path: Path, rate_of: RateLookup | None = None, *, indexes: bool = True) -> None:
         self._path = Path(path)
+        self._indexes = indexes
         self._tmp = self._path.with_name(self._path.name + ".building")
         self._tmp.unlink(missing_ok=True)
         self._rate_of = rate_of or _default_rates
-        self._conn = sqlite3.connect(self._tmp)
-        # A build is all-or-nothing (see the rename), so durability during it buys nothing.
-        self._conn.execute("PRAGMA journal_mode=OFF")
-        self._conn.execute("PRAGMA synchronous=OFF")
+        # No journal, no fsync, 16 KiB pages: see customs_sim.sqlitebuild.
+        self._conn = connect_for_build(self._tmp)
         self._conn.executescript(_SCHEMA)
         self._conn.executemany(
             "INSERT INTO checkpoints VALUES (?, ?, ?)",
@@ -138,7 +145,8 @@ class KazakhstanStoreWriter:
         if self._closed:
             return
         self._flush()
-        self._conn.executescript(_INDEXES)
+        if self._indexes:
+            self._conn.executescript(_INDEXES)
         self._conn.commit()
         self._conn.close()
         self._closed = True
