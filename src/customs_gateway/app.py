@@ -211,8 +211,10 @@ def create_app(
     ]
     security = settings.security
     middleware = [
-        # First: nothing behind it (rate and operation limits, GraphQL) runs without a Principal
-        # on request.state.principal. Middleware that needs the Principal goes after it.
+        # Nothing behind it (rate and operation limits, GraphQL) runs without a Principal on
+        # request.state.principal: middleware that needs the Principal goes after it. CORS and the
+        # security headers go BEFORE it (outer): a CORS preflight carries no credentials, and a
+        # 401 needs the security headers like any other response.
         Middleware(
             AuthenticationMiddleware,
             authenticator=Authenticator(security),
