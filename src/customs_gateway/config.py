@@ -124,9 +124,9 @@ class ReportSettings(BaseModel):
 
     max_days: int = Field(default=366, ge=1, description="longest window of one report, in days")
     max_rows: int = Field(default=50_000, ge=1, description="most rows (groups) one report may answer")
-    chunk_concurrency: int = Field(default=16, ge=1, description="(crossing, direction, day) chunks in flight")
-    china_concurrency: int = Field(default=12, ge=1, description="GACC list calls in flight for reports")
-    kazakhstan_concurrency: int = Field(default=6, ge=1, description="KGD list calls in flight for reports")
+    chunk_concurrency: int = Field(default=8, ge=1, description="(crossing, direction, day) chunks in flight")
+    china_concurrency: int = Field(default=6, ge=1, description="GACC list calls in flight for reports")
+    kazakhstan_concurrency: int = Field(default=4, ge=1, description="KGD list calls in flight for reports")
     settled_after_days: int = Field(default=2, ge=0, description="a day this old no longer changes")
     ttl_settled_s: float = Field(default=7 * 24 * 3600, gt=0)
     ttl_recent_s: float = Field(default=300, gt=0)

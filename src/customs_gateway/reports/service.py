@@ -46,9 +46,9 @@ _INSPECTIONS = Resource("REPORTS", "inspection-chunk-v1")
 @dataclass(frozen=True, slots=True)
 class ReportOptions:
     limits: ReportLimits = field(default_factory=ReportLimits)
-    chunk_concurrency: int = 16
-    china_concurrency: int = 12
-    kazakhstan_concurrency: int = 6
+    chunk_concurrency: int = 8
+    china_concurrency: int = 6
+    kazakhstan_concurrency: int = 4
     settled_after_days: int = 2
     ttl_settled_s: float = 7 * 24 * 3600
     ttl_recent_s: float = 300
