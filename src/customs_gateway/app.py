@@ -31,8 +31,10 @@ from strawberry.types import ExecutionResult
 from .cache import CacheBackend, EntityCache, create_cache
 from .config import GatewaySettings
 from .crossings import CrossingRegistry
+from .discrepancies import DiscrepancyThresholds
 from .linking import LinkWindow
 from .observability import GatewayMetrics
+from .recognition import RecognitionPolicy
 from .report_routes import report_routes
 from .reports import ReportService
 from .schema import GatewayContext, build_context, build_schema
@@ -67,6 +69,8 @@ class GatewayState:
     crossings: CrossingRegistry
     window: LinkWindow
     reports: ReportService
+    recognition: RecognitionPolicy
+    thresholds: DiscrepancyThresholds
 
 
 class _LifespanState(TypedDict):
@@ -87,6 +91,8 @@ class _GraphQL(GuardedGraphQL):
             crossings=state.crossings,
             window=state.window,
             reports=state.reports,
+            recognition=state.recognition,
+            thresholds=state.thresholds,
             request=request,
             response=response,
             principal=principal_of(request),
@@ -136,6 +142,8 @@ def create_app(
     metrics = metrics if metrics is not None else GatewayMetrics()
     crossings = CrossingRegistry.from_settings(settings.crossings)
     window = LinkWindow(before=settings.linking.window_before, after=settings.linking.window_after)
+    recognition = settings.recognition_policy()
+    thresholds = settings.discrepancies.thresholds()
     audit = AuditLog()
     schema = build_schema(
         document_cache_size=settings.server.document_cache_size, audit=audit, security=settings.security
@@ -199,7 +207,7 @@ def create_app(
                     report_cache,
                     _utc_now,
                 )
-                yield {"gateway": GatewayState(china, kazakhstan, crossings, window, reports)}
+                yield {"gateway": GatewayState(china, kazakhstan, crossings, window, reports, recognition, thresholds)}
             finally:
                 gc.unfreeze()
                 await report_cache.close()

@@ -24,7 +24,8 @@ from pydantic_settings import (
 
 from .cache.config import CacheConfig
 from .discrepancies import DiscrepancyThresholds, Severity
-from .domain import Authority
+from .domain import Authority, InspectionKind
+from .recognition import RecognitionPolicy, RecognitionRule
 from .reports import ReportLimits, ReportOptions
 from .resilience.config import ResilienceConfig
 from .security.config import SecuritySettings
@@ -39,6 +40,7 @@ __all__ = [
     "DiscrepancySettings",
     "GatewaySettings",
     "LinkingSettings",
+    "RecognitionRuleSettings",
     "ReportSettings",
     "SecuritySettings",
     "ServerSettings",
@@ -117,6 +119,27 @@ class DiscrepancySettings(BaseModel):
         )
 
 
+class RecognitionRuleSettings(BaseModel):
+    """Mutual recognition at crossings in ``phase``: ``recognizer`` accepts the other side's
+    inspections of ``kinds`` when its recognition starts within ``within`` of their end."""
+
+    model_config = ConfigDict(frozen=True)
+
+    phase: int = Field(ge=0, le=2)
+    recognizer: Authority
+    kinds: tuple[InspectionKind, ...] = Field(min_length=1)
+    within: dt.timedelta = dt.timedelta(hours=24)
+
+    def rule(self) -> RecognitionRule:
+        return RecognitionRule(self.phase, self.recognizer, frozenset(self.kinds), self.within)
+
+
+_DEFAULT_RECOGNITION = (
+    RecognitionRuleSettings(phase=2, recognizer=Authority.KGD, kinds=(InspectionKind.XRAY_SCAN,)),
+    RecognitionRuleSettings(phase=2, recognizer=Authority.GACC, kinds=(InspectionKind.XRAY_SCAN,)),
+)
+
+
 class ReportSettings(BaseModel):
     """Reports (``docs/reports.md``): limits, concurrency towards each authority, partials' cache."""
 
@@ -178,6 +201,7 @@ class GatewaySettings(BaseSettings):
     crossings: tuple[CrossingSettings, ...]
     linking: LinkingSettings = LinkingSettings()
     discrepancies: DiscrepancySettings = DiscrepancySettings()
+    recognition: tuple[RecognitionRuleSettings, ...] = _DEFAULT_RECOGNITION
     cache: CacheConfig = CacheConfig()
     server: ServerSettings = ServerSettings()
     security: SecuritySettings = SecuritySettings()
@@ -189,6 +213,10 @@ class GatewaySettings(BaseSettings):
         if len(set(ids)) != len(ids):
             raise ValueError("crossing ids must be unique")
         return self
+
+    def recognition_policy(self) -> RecognitionPolicy:
+        """The mutual-recognition rules of every crossing phase."""
+        return RecognitionPolicy(rule.rule() for rule in self.recognition)
 
     def resilience(self) -> ResilienceConfig:
         """The guards' settings: each authority's section's policy and the operation deadline."""

@@ -21,6 +21,8 @@ SENSITIVE = re.compile(r"driver|passport|value|gap|note|remark", re.IGNORECASE)
 NOT_RULED = {
     "GoodsItem.hs6Agrees": "compares tariff codes, no value",
     "Money.amountUsd": "only reachable under a ruled value field",
+    "ValueGap.gapUsd": "only reachable under the ruled Discrepancy.valueGap",
+    "ValueGap.relativeGap": "only reachable under the ruled Discrepancy.valueGap",
     "Driver.passportNo": "only reachable under a ruled driver field",
 }
 

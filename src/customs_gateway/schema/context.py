@@ -10,7 +10,9 @@ from typing import Any, TypeAlias
 import strawberry
 
 from ..crossings import CrossingRegistry
+from ..discrepancies import DiscrepancyThresholds
 from ..linking import LinkWindow
+from ..recognition import RecognitionPolicy
 from ..reports import ReportService
 from ..security import ANONYMOUS, Principal
 from ..services import Gateway
@@ -52,10 +54,18 @@ def build_context(
     response: Any = None,
     principal: Principal = ANONYMOUS,
     reports: ReportService | None = None,
+    recognition: RecognitionPolicy | None = None,
+    thresholds: DiscrepancyThresholds | None = None,
 ) -> GatewayContext:
     """A fresh context (fresh loaders, empty identity map) for one GraphQL request."""
     loaders = Loaders(china, kazakhstan)
-    gateway = Gateway(china=china, kazakhstan=kazakhstan, lookups=loaders, crossings=crossings, window=window)
-    return GatewayContext(
-        gateway, loaders, crossings, now, request, response, reports=reports, principal=principal
+    gateway = Gateway(
+        china=china,
+        kazakhstan=kazakhstan,
+        lookups=loaders,
+        crossings=crossings,
+        window=window,
+        recognition=recognition,
+        thresholds=thresholds,
     )
+    return GatewayContext(gateway, loaders, crossings, now, request, response, reports=reports, principal=principal)

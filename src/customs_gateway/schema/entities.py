@@ -34,6 +34,7 @@ from .access import filter_trips, require_inspection_visible, require_trip_visib
 from .common import CrossingPoint, Driver, Instant, Party, Plate, instant
 from .context import Info
 from .fields import resolver
+from .intelligence import Discrepancy, LinkEvidence, manifest_discrepancies, repeated_inspection_avoided
 from .records import ChinaManifest, DeclaredGoods, KazakhstanPreliminaryInformation, Totals, record_owner
 
 __all__ = [
@@ -127,7 +128,10 @@ class Inspection:
         other = r.recognized_authority or (Authority.KGD if r.authority is Authority.GACC else Authority.GACC)
         return RecognizedInspection(authority=other, inspection_id=r.recognized_inspection_id)
 
-    @resolver(description="Whether the other authority accepted this inspection instead of repeating it.")
+    @resolver(
+        description="Whether the other authority accepted this inspection instead of repeating it (a "
+        "recognition it recorded, counted only under the configured rules of the crossing's phase)."
+    )
     async def recognized_by_other_side(self) -> bool | None:
         return await self.item.recognized_by_other_side.get()
 
@@ -148,7 +152,12 @@ class Inspection:
 @strawberry.type(description="How the two authorities' records of this trip were joined.")
 class ManifestLink:
     method: LinkMethod = strawberry.field(description="COMMON_MANIFEST_ID, PLATE_AND_TIME or NONE.")
-    confidence: float = strawberry.field(description="Confidence of the join, 0 to 1 (1 for a common id).")
+    confidence: float = strawberry.field(
+        description="Confidence of the join, 0 to 1: 1 for a common id; at most 0.95 by plate and time."
+    )
+    evidence: LinkEvidence | None = strawberry.field(
+        description="What the join rests on (plates, time apart, HS-6 overlap, masses); null when not joined."
+    )
 
 
 @strawberry.type(description="A step of the trip as one authority recorded it.")
@@ -235,7 +244,22 @@ class Manifest:
     @resolver(description="How the two sides' records were joined.")
     async def link(self) -> ManifestLink | None:
         link = await self.trip.link.get()
-        return ManifestLink(method=link.method, confidence=link.confidence)
+        evidence = None if link.evidence is None else LinkEvidence.of(link.evidence)
+        return ManifestLink(method=link.method, confidence=link.confidence, evidence=evidence)
+
+    @resolver(
+        description="Where the two authorities' records disagree (value, HS-6, gross mass, packages, a missing "
+        "side), each with a severity; empty when they agree. Null when an authority could not be asked."
+    )
+    async def discrepancies(self, info: Info) -> list[Discrepancy] | None:
+        return await manifest_discrepancies(self.trip, info)
+
+    @resolver(
+        description="Whether one authority accepted the other's inspection instead of repeating it (mutual "
+        "recognition, counted under the configured rules of the crossing's phase)."
+    )
+    async def repeated_inspection_avoided(self, info: Info) -> bool | None:
+        return await repeated_inspection_avoided(self.trip, info)
 
     @resolver(description="Common manifest id, where the crossing has one.")
     async def common_manifest_id(self) -> str | None:

@@ -115,6 +115,7 @@ FIELD_RULES: Mapping[str, FieldRule] = {
     "DeclaredGoods.value": DECLARED_VALUE,
     "DeclaredGoods.valueKzt": DECLARED_VALUE,
     "Totals.value": DECLARED_VALUE,
+    "Discrepancy.valueGap": DECLARED_VALUE,
     "KazakhstanPreliminaryInformation.totalValueKzt": DECLARED_VALUE,
     "Inspection.note": INTERNAL_NOTE,
     "SideFlow.valueUsd": AGGREGATE_VALUE,

@@ -1,7 +1,8 @@
 """Inspections of both authorities: per trip, and as a time-ordered list over a window.
 
 "Recognized by the other side" (phase-2 mutual recognition) is read from the *other*
-authority's records: a KGD control naming a GACC inspection as the foreign control it accepted.
+authority's records: a KGD control naming a GACC inspection as the foreign control it accepted,
+counted only where the configured rules of the crossing's phase allow it (``recognition.py``).
 It is resolved separately, so when that authority fails only this flag carries the error.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from ..crossings import CrossingPoint
@@ -25,6 +26,7 @@ from ..domain import (
 from ..errors import UpstreamError
 from ..ids import Cursor, RecordKey
 from ..plates import same_vehicle
+from ..recognition import recognized_ids
 from .lazy import Lazy
 from .manifests import _selected, _settle
 from .paging import PageResult, check_first, paginate, resolve_window
@@ -54,10 +56,6 @@ class InspectionQuery:
     outcome: InspectionOutcome | None = None
 
 
-def _recognized_ids(others: Iterable[Inspection]) -> set[str]:
-    return {i.recognized_inspection_id for i in others if i.recognized_inspection_id}
-
-
 async def trip_inspections(gw: Gateway, trip: Trip, authority: Authority) -> list[InspectionItem]:
     """One side's inspections of the trip; each knows lazily whether the other side recognized it."""
 
@@ -74,8 +72,10 @@ async def trip_inspections(gw: Gateway, trip: Trip, authority: Authority) -> lis
     own = await of(authority)
     other = Authority.KGD if authority is Authority.GACC else Authority.GACC
 
+    phase = trip.crossing.phase if trip.crossing else 0
+
     async def other_ids() -> set[str]:
-        return _recognized_ids(await of(other))
+        return recognized_ids(own, await of(other), phase, gw.recognition)
 
     others: Lazy[set[str]] = Lazy(other_ids)
 
@@ -113,18 +113,29 @@ async def list_inspections(
     ):
         if authority not in wanted or isinstance(own, UpstreamError):
             continue
-        recognized_ids: Lazy[set[str]] = (
-            Lazy.failed(other) if isinstance(other, UpstreamError) else Lazy.ready(_recognized_ids(other))
+        recognized: Lazy[set[str]] = (
+            Lazy.failed(other)
+            if isinstance(other, UpstreamError)
+            else Lazy.ready(recognized_ids(own, other, lambda i: _phase_at(gw, i), gw.recognition))
         )
         for inspection in own:
             if start <= inspection.started_at < end and (query.outcome is None or inspection.outcome is query.outcome):
-                items.append(InspectionItem(inspection, _membership(recognized_ids, inspection.id)))
+                items.append(InspectionItem(inspection, _membership(recognized, inspection.id)))
     if query.direction or query.plate or query.hs_prefix:
         items = await _filter_by_record(gw, items, query)
     edges = [
         (Cursor(i.inspection.started_at.astimezone(dt.UTC), i.inspection.authority, i.inspection.id), i) for i in items
     ]
     return paginate(edges, first, after, start, end, failures=tuple(errors))
+
+
+def _phase_at(gw: Gateway, inspection: Inspection) -> int:
+    """The joint-supervision phase of the crossing whose office did the inspection."""
+    if inspection.authority is Authority.GACC:
+        crossing = gw.crossings.by_port(inspection.office)
+    else:
+        crossing = gw.crossings.by_checkpoint(inspection.office)
+    return crossing.phase if crossing else 0
 
 
 def _membership(ids: Lazy[set[str]], inspection_id: str) -> Lazy[bool]:

@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 from ..crossings import CrossingPoint, CrossingRegistry
+from ..discrepancies import DiscrepancyThresholds
 from ..domain import (
     ArrivalNotice,
     Authority,
@@ -45,6 +46,7 @@ from ..ids import (
 )
 from ..linking import Link, LinkedTrip, LinkMethod, LinkWindow, best_partner, exporting_authority, match
 from ..plates import parse_plate, plate_search_keys
+from ..recognition import RecognitionPolicy
 from ..sources.base import PLATES_LIMIT, ChinaSource, KazakhstanSource, RecordQuery
 from .lazy import Lazy
 from .lookups import Lookups
@@ -214,12 +216,16 @@ class Gateway:
         lookups: Lookups,
         crossings: CrossingRegistry,
         window: LinkWindow,
+        recognition: RecognitionPolicy | None = None,
+        thresholds: DiscrepancyThresholds | None = None,
     ) -> None:
         self.china = china
         self.kazakhstan = kazakhstan
         self.lookups = lookups
         self.crossings = crossings
         self.window = window
+        self.recognition = recognition or RecognitionPolicy()
+        self.thresholds = thresholds or DiscrepancyThresholds()
         self._trips: dict[RecordKey, Trip] = {}
 
     # -- identity map ------------------------------------------------------------------------
@@ -426,9 +432,7 @@ class Gateway:
             arrival = Lazy(lambda: lookups.arrival_by_common_id(common_id)).start()
         cn: Lazy[ChinaManifestRecord | None] = Lazy(lambda: lookups.china_by_common_id(common_id)).start()
         kz: Lazy[KazakhstanPIRecord | None] = Lazy(lambda: lookups.kazakhstan_by_common_id(common_id)).start()
-        cn_inspections: Lazy[list[Inspection]] = Lazy(
-            lambda: lookups.china_inspections_by_common_id(common_id)
-        ).start()
+        cn_inspections: Lazy[list[Inspection]] = Lazy(lambda: lookups.china_inspections_by_common_id(common_id)).start()
         kz_inspections: Lazy[list[Inspection]] = Lazy(
             lambda: lookups.kazakhstan_controls_by_common_id(common_id)
         ).start()
