@@ -189,3 +189,32 @@ def test_the_schema_says_who_may_see_each_ruled_field(data: DataWorld) -> None:
         fields = {f["name"]: f["description"] for f in gql(http, query)["data"]["__type"]["fields"]}
     assert fields["driver"].endswith("Visible to: china_customs, kazakhstan_customs.")
     assert "Visible to" not in fields["carrier"]
+
+
+TRADE_FLOW = """query($f: ReportFilterInput!) { tradeFlow(filter: $f, groupBy: [CROSSING, DIRECTION]) {
+  crossingPoint direction china { valueUsd grossKg trucks } kazakhstan { valueUsd grossKg trucks }
+  valueGapUsd kazakhstanToChinaValueRatio } }"""
+REPORT_VALUES = {"china_customs", "kazakhstan_customs", "partner_agency", "analyst", "demo"}
+
+
+@pytest.mark.parametrize("audience", AUDIENCES)
+def test_report_value_aggregates_by_role(data: DataWorld, audience: str) -> None:
+    """Allowed roles get exactly the customs answer (checked against the truth in
+    test_gateway_reports); carriers get the masses and truck counts, values null with FORBIDDEN."""
+    trip = chosen_trip(data)
+    f = {"from": trip.day.isoformat(), "to": trip.day.isoformat(), "crossingPoints": ["KHORGOS"]}
+    with httpx.Client(base_url=data.gateway_url, timeout=60, headers=role_headers(Role.CHINA_CUSTOMS)) as http:
+        reference = gql(http, TRADE_FLOW, f=f)
+    assert "errors" not in reference and reference["data"]["tradeFlow"], reference
+    with httpx.Client(base_url=data.gateway_url, timeout=60, headers=headers_of(audience, data, trip)) as http:
+        body = gql(http, TRADE_FLOW, f=f)
+    if audience in REPORT_VALUES:
+        assert body == reference
+        return
+    rows, expected = body["data"]["tradeFlow"], reference["data"]["tradeFlow"]
+    assert [(r["china"]["trucks"], r["kazakhstan"]["grossKg"]) for r in rows] == [
+        (r["china"]["trucks"], r["kazakhstan"]["grossKg"]) for r in expected
+    ]
+    assert all(r["valueGapUsd"] is None and r["china"]["valueUsd"] is None for r in rows)
+    denied = {path[-1] for path in forbidden_paths(body)}
+    assert denied == {"valueUsd", "valueGapUsd", "kazakhstanToChinaValueRatio"}
