@@ -41,7 +41,8 @@ from customs_gateway.config import load_settings
 from customs_gateway.crossings import CrossingPoint, CrossingRegistry
 from customs_gateway.discrepancies import DiscrepancyKind, Severity, find_discrepancies
 from customs_gateway.domain import ChinaManifestRecord, Direction, ExchangeRate, KazakhstanPIRecord
-from customs_gateway.linking import LinkedTrip, LinkWindow, link_records
+from customs_gateway.linking import LinkedTrip, LinkMethod, LinkWindow, link_records
+from customs_gateway.services.trips import mutually_findable
 from customs_gateway.sources.base import RecordQuery
 from customs_gateway.sources.china import ChinaClient, ChinaSourceImpl, build_http_client
 from customs_gateway.sources.kazakhstan import KazakhstanClient, KazakhstanSourceImpl, TokenProvider, create_http_client
@@ -237,6 +238,15 @@ def evaluate(
     methods = Counter(t.link.method.value for _, t in pairs)
     plates = Counter(t.link.evidence.plate_match.value for _, t in pairs if t.link.evidence is not None)
     print(f"  methods: {dict(methods)}; plates: {dict(plates)}")
+    # manifest(id:) and the manifests list find a phase-0 partner by asking the other authority
+    # for the record's plate spellings; a province KGD dropped is guessed as Xinjiang towards
+    # GACC, so a pair is linked there only when each record's plate query finds the other.
+    by_plate = [t for _, t in correct if t.link.method is LinkMethod.PLATE_AND_TIME]
+    unfindable = sum(1 for t in by_plate if t.china and t.kazakhstan and not mutually_findable(t.china, t.kazakhstan))
+    truth_phase0 = sum(1 for trip_id in both if crossing_of[trip_id] in phase0)
+    print(f"  per-record lookup paths (plate queries both ways): {len(by_plate) - unfindable}/{truth_phase0} "
+          f"phase-0 trips findable, recall {ratio(len(by_plate) - unfindable, truth_phase0):.4%} "
+          f"({unfindable} province-less plates of trucks registered outside Xinjiang)")  # fmt: skip
     # -- discrepancies ------------------------------------------------------------------------
     detected: dict[DiscrepancyKind, set[str]] = defaultdict(set)
     hs_found: dict[str, set[int]] = defaultdict(set)
