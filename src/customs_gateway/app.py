@@ -5,6 +5,12 @@ upstream (over aiohttp, with the timeouts and pool limits from settings), builds
 and keeps them in lifespan state; every GraphQL request gets a fresh context (fresh DataLoaders)
 over them. Clients passed in by the caller (tests, benchmarks) are used as they are and left
 open: whoever creates a client closes it.
+
+Operations (docs/operations.md): one :class:`GatewayMetrics` registry per app (``/metrics``; the
+guards and the cache report to it), one :class:`UpstreamGuard` per authority built in the
+lifespan and injected into that source's clients (``/readyz`` reports them), a request id on
+every request, log line and upstream call, and each GraphQL operation run under
+``[server] operation_deadline_s`` (docs/resilience.md).
 """
 
 from __future__ import annotations
@@ -18,11 +24,12 @@ from dataclasses import dataclass
 from typing import TypedDict
 
 import httpx
+import stamina.instrumentation
 from httpx_aiohttp import AiohttpTransport
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 from starlette.websockets import WebSocket
 from strawberry.http import GraphQLHTTPResponse
@@ -33,11 +40,19 @@ from .config import GatewaySettings
 from .crossings import CrossingRegistry
 from .discrepancies import DiscrepancyThresholds
 from .linking import LinkWindow
-from .observability import GatewayMetrics
+from .observability import (
+    GatewayMetrics,
+    RequestIdMiddleware,
+    healthz_endpoint,
+    metrics_endpoint,
+    readyz_endpoint,
+)
 from .recognition import RecognitionPolicy
 from .report_routes import report_routes
 from .reports import ReportService
+from .resilience import CircuitState, UpstreamGuard
 from .schema import GatewayContext, build_context, build_schema
+from .schema.observe import operation_observer
 from .security import principal_of
 from .security.audit import AuditLog, UpstreamRecorder
 from .security.authn import Authenticator
@@ -52,7 +67,9 @@ from .sources.cached import (
     current_stale_report,
 )
 from .sources.china import ChinaClient, ChinaSourceImpl, build_http_client
+from .sources.china.client import china_guard
 from .sources.kazakhstan import KazakhstanClient, KazakhstanSourceImpl, TokenProvider, create_http_client
+from .sources.kazakhstan.client import kazakhstan_guard
 from .view import GuardedGraphQL
 
 __all__ = ["GatewayState", "create_app"]
@@ -75,6 +92,7 @@ class GatewayState:
 
 class _LifespanState(TypedDict):
     gateway: GatewayState
+    guards: tuple[UpstreamGuard, ...]
 
 
 class _GraphQL(GuardedGraphQL):
@@ -124,8 +142,16 @@ def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-async def _healthz(request: Request) -> Response:
-    return JSONResponse({"status": "ok"})
+@dataclass(slots=True)
+class _Serving:
+    """Whether this process can serve: set once the lifespan has started, cleared as it ends."""
+
+    up: bool = False
+
+
+def _guards_of(request: Request) -> tuple[UpstreamGuard, ...]:
+    guards: tuple[UpstreamGuard, ...] = getattr(request.state, "guards", ())
+    return guards
 
 
 def create_app(
@@ -145,8 +171,13 @@ def create_app(
     recognition = settings.recognition_policy()
     thresholds = settings.discrepancies.thresholds()
     audit = AuditLog()
+    serving = _Serving()
+    resilience = settings.resilience()
     schema = build_schema(
-        document_cache_size=settings.server.document_cache_size, audit=audit, security=settings.security
+        document_cache_size=settings.server.document_cache_size,
+        audit=audit,
+        security=settings.security,
+        observer=operation_observer(metrics, resilience.operation_deadline_s),
     )
     graphql = _GraphQL(
         schema,
@@ -177,10 +208,17 @@ def create_app(
             UpstreamRecorder("KGD").install(kz_http)
             # Report partials get their own bounded cache (aggregates only: no audience in the key).
             report_cache = create_cache(settings.reports.cache)
-            china: ChinaSource = ChinaSourceImpl(settings.china, ChinaClient(settings.china, cn_http))
-            tokens = TokenProvider(settings.kazakhstan, kz_http)
+            # The guards report every attempt (metrics + one log line): stamina's own default
+            # hooks would log each retry a second time and count it in the global registry.
+            stamina.instrumentation.set_on_retry_hooks(())
+            cn_guard = china_guard(settings.china, resilience, metrics)
+            kz_guard = kazakhstan_guard(settings.kazakhstan, resilience, metrics)
+            for guard in (cn_guard, kz_guard):
+                metrics.circuit_state(guard.authority, CircuitState.CLOSED)
+            china: ChinaSource = ChinaSourceImpl(settings.china, ChinaClient(settings.china, cn_http, guard=cn_guard))
+            tokens = TokenProvider(settings.kazakhstan, kz_http, guard=kz_guard)
             kazakhstan: KazakhstanSource = KazakhstanSourceImpl(
-                settings.kazakhstan, KazakhstanClient(settings.kazakhstan, kz_http, tokens)
+                settings.kazakhstan, KazakhstanClient(settings.kazakhstan, kz_http, tokens, guard=kz_guard)
             )
             # Reports read whole days through their own cache of partials: not through this one,
             # where a day's list would be one huge entry evicting the records dashboards reuse.
@@ -197,6 +235,7 @@ def create_app(
                 settings.cache.backend if cache is not None else "off",
             )
             _freeze_startup_heap()
+            serving.up = True
             try:
                 reports = ReportService(
                     china_upstream,
@@ -207,18 +246,27 @@ def create_app(
                     report_cache,
                     _utc_now,
                 )
-                yield {"gateway": GatewayState(china, kazakhstan, crossings, window, reports, recognition, thresholds)}
+                yield {
+                    "gateway": GatewayState(china, kazakhstan, crossings, window, reports, recognition, thresholds),
+                    "guards": (cn_guard, kz_guard),
+                }
             finally:
+                serving.up = False
                 gc.unfreeze()
                 await report_cache.close()
 
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
-        Route("/healthz", _healthz, methods=["GET"]),
+        Route("/healthz", healthz_endpoint(), methods=["GET"]),
+        Route("/readyz", readyz_endpoint(_guards_of, serving=lambda: serving.up), methods=["GET"]),
+        Route("/metrics", metrics_endpoint(metrics), methods=["GET"]),
         *report_routes(),
     ]
     security = settings.security
     middleware = [
+        # Outermost: every later log line of the request, an authentication failure's included,
+        # carries its id.
+        Middleware(RequestIdMiddleware),
         # Nothing behind it (rate and operation limits, GraphQL) runs without a Principal on
         # request.state.principal: middleware that needs the Principal goes after it. CORS and the
         # security headers go BEFORE it (outer): a CORS preflight carries no credentials, and a

@@ -24,6 +24,7 @@ from starlette.applications import Starlette
 
 from .app import create_app
 from .config import CONFIG_ENV, load_settings
+from .observability import configure_logging
 from .schema import build_schema
 from .security import Role
 from .security.apikeys import hash_key, new_key
@@ -43,7 +44,11 @@ EXAMPLE_QUERY = """\
 
 
 def app_factory() -> Starlette:
-    """The app from the environment and config file: what each uvicorn worker imports."""
+    """The app from the environment and config file: what each uvicorn worker imports.
+
+    Logging is configured here, in the worker, because uvicorn starts workers as fresh processes.
+    """
+    configure_logging()
     return create_app(load_settings())
 
 
@@ -135,6 +140,7 @@ def _serve(args: argparse.Namespace) -> int:
         workers=workers,
         log_level=args.log_level,
         access_log=False,
+        log_config=None,  # uvicorn's own lines go to the root logger: JSON like ours
     )
     return 0
 
@@ -183,6 +189,7 @@ def _demo(args: argparse.Namespace) -> int:
             kazakhstan={"base_url": f"http://{host}:{args.kazakhstan_port}"},
             security=demo_security(keys),
         )
+        configure_logging()
         app = create_app(settings)
         print(
             demo_banner(keys),
@@ -193,7 +200,7 @@ def _demo(args: argparse.Namespace) -> int:
             sep="",
             flush=True,
         )
-        uvicorn.run(app, host=host, port=args.port, log_level="warning", access_log=False)
+        uvicorn.run(app, host=host, port=args.port, log_level="warning", access_log=False, log_config=None)
     finally:
         simulators.terminate()
         simulators.wait(timeout=10)

@@ -42,6 +42,8 @@ def observe_operation(
 ) -> Iterator[OperationRecord]:
     """Run one operation under its deadline; on exit record it in metrics and log one line.
 
+    The block may set ``record.name`` once the operation's name is known (after parsing).
+
     An exception escaping the block counts as an ``INTERNAL_SERVER_ERROR`` (GraphQL frameworks
     normally turn errors into the result, so this is the unexpected case) and is re-raised.
     """
@@ -56,12 +58,12 @@ def observe_operation(
     finally:
         duration = max(0.0, clock() - started)
         if metrics is not None:
-            metrics.graphql_operation(name, duration, record.error_codes)
+            metrics.graphql_operation(record.name, duration, record.error_codes)
         _log.log(
             logging.WARNING if record.error_codes else logging.INFO,
             "graphql operation",
             extra={
-                "operation": operation_label(name),
+                "operation": operation_label(record.name),
                 "outcome": "error" if record.error_codes else "ok",
                 "error_codes": sorted(set(record.error_codes)),
                 "duration_ms": round(duration * 1000, 3),

@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension, ValidationCache
 from strawberry.federation import Schema
@@ -39,6 +41,7 @@ def build_schema(
     document_cache_size: int = DEFAULT_DOCUMENT_CACHE_SIZE,
     audit: AuditLog | None = None,
     security: SecuritySettings | None = None,
+    observer: Callable[[], SchemaExtension] | None = None,
 ) -> GatewaySchema:
     """The schema with parse/validation caches, operation limits (``security.limits``, budgets of
     ``security.roles``, ``security.introspection``), error codes, masking of unexpected errors and
@@ -47,6 +50,9 @@ def build_schema(
 
     The parser cache applies the token limit; the other limits come right after the validation
     cache: the cost check reads the cached verdict and runs only for valid operations.
+
+    ``observer`` (see :func:`.observe.operation_observer`) runs each operation under its deadline
+    and records it; it comes last so it sees errors before they are masked.
     """
     audit_log = audit or AuditLog()
     security = security or SecuritySettings()
@@ -68,6 +74,7 @@ def build_schema(
             operation_limits,
             GatewayErrorExtensions,
             masking,
+            *([observer] if observer is not None else []),
         ],
         config=StrawberryConfig(batching_config=batching),
     )

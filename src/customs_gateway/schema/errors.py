@@ -18,7 +18,9 @@ from ..errors import GatewayError, LimitExceeded, UpstreamError, UpstreamUnavail
 
 __all__ = [
     "MASKED_MESSAGE",
+    "VALIDATION_FAILED",
     "GatewayErrorExtensions",
+    "error_code",
     "error_extensions",
     "graphql_error",
     "log_error",
@@ -27,6 +29,7 @@ __all__ = [
 ]
 
 MASKED_MESSAGE = "Internal server error"
+VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"  # the metrics' code of an error about the query itself
 logger = logging.getLogger("customs_gateway.schema")
 
 
@@ -53,6 +56,19 @@ def graphql_error(error: GatewayError, nodes: Any = None) -> GraphQLError:
     """A GraphQL error for ``error`` raised outside a resolver (limits, persisted operations), with
     its extensions already set: these errors never pass through a resolver's wrapping."""
     return GraphQLError(error.message, nodes, original_error=error, extensions=error_extensions(error))
+
+
+def error_code(error: GraphQLError) -> str:
+    """The code an error has (or will have once extensions and masking ran), for metrics and logs."""
+    given = (error.extensions or {}).get("code")
+    if isinstance(given, str):
+        return given
+    original = _original(error)
+    if isinstance(original, GatewayError):
+        return original.code
+    if original is None or isinstance(original, GraphQLError):
+        return VALIDATION_FAILED
+    return "INTERNAL_SERVER_ERROR"
 
 
 def should_mask(error: GraphQLError) -> bool:

@@ -1,0 +1,285 @@
+"""Fault injection, for each authority: outage, hangs and latency spikes, 429, malformed bodies, flapping.
+
+Every case shows the same five things: no unhandled exception (no masked ``Internal server
+error``; every error typed and blamed on the faulted authority), the healthy side's data as the
+ground truth has it, no answer built from another entity (ids checked), nothing broken left
+behind (once the fault ends the full, two-sided answer is right again; a cache above the
+sources would have to serve it right too), and recovery (the circuit probes and closes, /readyz
+says ok again). The faults come from the simulators' admin API; the gateway is this module's own,
+with short timings (:data:`tests.e2e.faults.FAULT_RESILIENCE`) so the suite stays fast.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from tests.e2e.conftest import Sim, World
+from tests.e2e.faults import FAULT_DEADLINE_S, FAULT_RESILIENCE, Gateway, injected, serve_gateway, wait_recovered
+
+from customs_sim.model import Trip
+
+TRIP = "T20250301-KHORGOS-0001"  # seen by both sides, common manifest id (phase 2)
+MANIFEST = """
+query($id: ID!) { manifest(id: $id) {
+  id commonManifestId
+  china { batchNo } kazakhstan { piNumber }
+  goods { lineNo china { hs6 } kazakhstan { hs6 } }
+} }
+"""
+UPSTREAM_CODES = {"UPSTREAM_UNAVAILABLE", "UPSTREAM_TIMEOUT", "UPSTREAM_CONTRACT"}
+
+
+@dataclass(frozen=True)
+class Side:
+    """The faulted authority, and how to check the other one's answer against the ground truth."""
+
+    authority: str
+    field: str
+    healthy_field: str
+    sim: Callable[[World], Sim]
+    healthy_id: Callable[[Trip], str | None]
+    healthy_key: tuple[str, Callable[[Trip], str | None]]
+    healthy_hs6: Callable[[Trip], list[str]]
+    faulted_key: tuple[str, Callable[[Trip], str | None]]
+
+
+GACC = Side(
+    authority="GACC",
+    field="china",
+    healthy_field="kazakhstan",
+    sim=lambda w: w.china,
+    healthy_id=lambda t: t.kz_pi_number,
+    healthy_key=("piNumber", lambda t: t.kz_pi_number),
+    healthy_hs6=lambda t: [item.kz_code[:6] for item in t.items],
+    faulted_key=("batchNo", lambda t: t.cn_batch_no),
+)
+KGD = Side(
+    authority="KGD",
+    field="kazakhstan",
+    healthy_field="china",
+    sim=lambda w: w.kazakhstan,
+    healthy_id=lambda t: t.cn_batch_no,
+    healthy_key=("batchNo", lambda t: t.cn_batch_no),
+    healthy_hs6=lambda t: [item.hs6 for item in t.items],
+    faulted_key=("piNumber", lambda t: t.kz_pi_number),
+)
+SIDES = [pytest.param(GACC, id="GACC"), pytest.param(KGD, id="KGD")]
+
+
+@pytest.fixture(scope="module")
+def gateway(world: World) -> Iterator[Gateway]:
+    with serve_gateway(world.china.server.url, world.kazakhstan.server.url) as gw:
+        wait_recovered(gw.http, world.trip(TRIP).cn_batch_no or "")  # warm: KGD token, connections
+        yield gw
+
+
+@pytest.fixture
+def trip(world: World) -> Trip:
+    return world.trip(TRIP)
+
+
+def ask(gateway: Gateway, side: Side, trip: Trip) -> tuple[dict[str, Any], float]:
+    started = time.perf_counter()
+    body = gateway.query(MANIFEST, id=side.healthy_id(trip))
+    return body, time.perf_counter() - started
+
+
+def check_degraded(body: dict[str, Any], side: Side, trip: Trip, codes: set[str]) -> None:
+    """The healthy side as the truth has it, the faulted side null with typed errors blamed on it."""
+    errors = body.get("errors", [])
+    assert errors, body
+    for error in errors:
+        assert error["message"] != "Internal server error", error
+        assert error["extensions"]["code"] in codes, error
+        assert error["extensions"]["authority"] == side.authority, error
+    assert (side.field,) in {tuple(e["path"][1:2]) for e in errors}
+    manifest = body["data"]["manifest"]
+    key, truth = side.healthy_key
+    assert manifest[side.healthy_field][key] == truth(trip)  # the entity asked for, not another
+    assert manifest[side.field] is None
+    assert [g[side.healthy_field]["hs6"] for g in manifest["goods"]] == side.healthy_hs6(trip)
+
+
+def check_whole(body: dict[str, Any], trip: Trip) -> None:
+    """Both sides, complete and right: after a fault, nothing broken is left behind."""
+    assert "errors" not in body, body
+    manifest = body["data"]["manifest"]
+    assert manifest["china"]["batchNo"] == trip.cn_batch_no
+    assert manifest["kazakhstan"]["piNumber"] == trip.kz_pi_number
+    assert manifest["commonManifestId"] == trip.common_id
+    assert [g["china"]["hs6"] for g in manifest["goods"]] == [item.hs6 for item in trip.items]
+    assert [g["kazakhstan"]["hs6"] for g in manifest["goods"]] == [item.kz_code[:6] for item in trip.items]
+
+
+def check_recovered(gateway: Gateway, side: Side, trip: Trip) -> None:
+    for any_side in (GACC, KGD):
+        check_whole(gateway.query(MANIFEST, id=any_side.healthy_id(trip)), trip)
+    code, ready = gateway.readyz()
+    assert (code, ready["status"]) == (200, "ok"), ready
+    assert ready["upstreams"][side.authority]["circuit"] == "closed"
+
+
+def metric(gateway: Gateway, name: str, **labels: str) -> float:
+    """The sum of a series over the label values not given."""
+    total = 0.0
+    for line in gateway.metrics().splitlines():
+        match = re.fullmatch(rf"{name}\{{(.*)\}} (\S+)", line)
+        if match and all(f'{k}="{v}"' in match.group(1) for k, v in labels.items()):
+            total += float(match.group(2))
+    return total
+
+
+# -- outage ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("side", SIDES)
+def test_outage_opens_the_circuit_fails_fast_and_recovers(
+    gateway: Gateway, world: World, side: Side, trip: Trip
+) -> None:
+    sim = side.sim(world)
+    with injected(sim.admin, gateway.http, trip.cn_batch_no or "", outage=True):
+        first, _ = ask(gateway, side, trip)
+        check_degraded(first, side, trip, {"UPSTREAM_UNAVAILABLE"})
+        calls_before = sum(sim.counters().values())
+        answers = [ask(gateway, side, trip) for _ in range(3)]
+        for body, _ in answers:
+            check_degraded(body, side, trip, {"UPSTREAM_UNAVAILABLE"})
+        fast = [seconds for body, seconds in answers if "circuit" in str(body["errors"])]
+        assert fast, "the circuit never opened"
+        code, ready = gateway.readyz()
+        assert (code, ready["status"]) == (200, "degraded")  # one authority down is not "unready"
+        upstream = ready["upstreams"][side.authority]
+        assert upstream["circuit"] in ("open", "half_open") and "503" in (upstream["last_error"] or "")
+        assert sum(sim.counters().values()) - calls_before < 3 * 3 * 4  # fewer calls than unguarded retries
+    check_recovered(gateway, side, trip)
+    assert metric(gateway, "customs_gateway_upstream_requests_total", authority=side.authority, outcome="circuit_open")
+
+
+# -- hangs and latency spikes -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("side", SIDES)
+def test_a_hang_beyond_the_timeout_costs_one_deadline_and_the_other_side_still_answers(
+    gateway: Gateway, world: World, side: Side, trip: Trip
+) -> None:
+    timeouts = metric(gateway, "customs_gateway_upstream_requests_total", authority=side.authority, outcome="timeout")
+    with injected(side.sim(world).admin, gateway.http, trip.cn_batch_no or "", hang_rate=1.0, hang_s=3.0):
+        body, seconds = ask(gateway, side, trip)
+        # UPSTREAM_TIMEOUT, or UPSTREAM_UNAVAILABLE once the concurrent calls' timeouts opened the circuit.
+        check_degraded(body, side, trip, {"UPSTREAM_TIMEOUT", "UPSTREAM_UNAVAILABLE"})
+        assert seconds < FAULT_DEADLINE_S + 1.0, seconds  # bounded by the operation's deadline
+    after = metric(gateway, "customs_gateway_upstream_requests_total", authority=side.authority, outcome="timeout")
+    assert after > timeouts
+    check_recovered(gateway, side, trip)
+
+
+@pytest.mark.parametrize("side", SIDES)
+def test_latency_spikes_slower_than_the_timeout_fail_typed_and_faster_ones_are_waited_for(
+    gateway: Gateway, world: World, side: Side, trip: Trip
+) -> None:
+    admin = side.sim(world).admin
+    timeout_ms = FAULT_RESILIENCE["total_timeout_s"] * 1000
+    with injected(admin, gateway.http, trip.cn_batch_no or "", latency_ms=timeout_ms * 1.5):
+        body, _ = ask(gateway, side, trip)
+        check_degraded(body, side, trip, {"UPSTREAM_TIMEOUT", "UPSTREAM_UNAVAILABLE"})
+    with injected(admin, gateway.http, trip.cn_batch_no or "", latency_ms=timeout_ms / 4, jitter_ms=timeout_ms / 8):
+        body, seconds = ask(gateway, side, trip)
+        check_whole(body, trip)
+        assert seconds >= timeout_ms / 4 / 1000
+    check_recovered(gateway, side, trip)
+
+
+# -- 429 with Retry-After ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("side", SIDES)
+def test_a_retry_after_longer_than_our_patience_is_not_retried_early_and_is_passed_on(
+    gateway: Gateway, world: World, side: Side, trip: Trip
+) -> None:
+    retries = metric(gateway, "customs_gateway_upstream_retries_total", authority=side.authority)
+    # Retry-After 1 s > max_retry_after_s 0.5 s: retrying earlier would only earn another 429.
+    with injected(side.sim(world).admin, gateway.http, trip.cn_batch_no or "", rate_limit_rate=1.0, retry_after_s=1):
+        body, _ = ask(gateway, side, trip)
+        check_degraded(body, side, trip, {"UPSTREAM_UNAVAILABLE"})
+        assert {e["extensions"].get("retryAfterSeconds") for e in body["errors"]} <= {1.0, None}
+        assert any(e["extensions"].get("retryAfterSeconds") == 1.0 for e in body["errors"])
+        assert metric(gateway, "customs_gateway_upstream_retries_total", authority=side.authority) == retries
+    check_recovered(gateway, side, trip)
+
+
+@pytest.mark.parametrize("side", SIDES)
+def test_occasional_429s_with_retry_after_zero_are_retried_away(
+    gateway: Gateway, world: World, side: Side, trip: Trip
+) -> None:
+    retries = metric(gateway, "customs_gateway_upstream_retries_total", authority=side.authority)
+    admin = side.sim(world).admin
+    with injected(admin, gateway.http, trip.cn_batch_no or "", rate_limit_rate=0.3, retry_after_s=0, seed=4):
+        bodies = [ask(gateway, side, trip)[0] for _ in range(4)]
+    assert metric(gateway, "customs_gateway_upstream_retries_total", authority=side.authority) > retries
+    for body in bodies:
+        if "errors" in body:  # three 429s in a row can happen: then typed, on that side only
+            check_degraded(body, side, trip, {"UPSTREAM_UNAVAILABLE"})
+        else:
+            check_whole(body, trip)
+    assert any("errors" not in body for body in bodies)
+    check_recovered(gateway, side, trip)
+
+
+# -- malformed bodies ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("side", SIDES)
+def test_malformed_bodies_are_contract_errors_on_that_path_only_and_leave_the_circuit_closed(
+    gateway: Gateway, world: World, side: Side, trip: Trip
+) -> None:
+    retries = metric(gateway, "customs_gateway_upstream_retries_total", authority=side.authority)
+    with injected(side.sim(world).admin, gateway.http, trip.cn_batch_no or "", malformed_rate=1.0):
+        for _ in range(4):
+            body, _ = ask(gateway, side, trip)
+            check_degraded(body, side, trip, {"UPSTREAM_CONTRACT"})
+        code, ready = gateway.readyz()
+        # A garbled answer is an answer: the authority is up, the circuit stays closed.
+        assert (code, ready["upstreams"][side.authority]["circuit"]) == (200, "closed")
+        assert metric(gateway, "customs_gateway_upstream_retries_total", authority=side.authority) == retries
+    check_recovered(gateway, side, trip)
+
+
+# -- flapping ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("side", SIDES)
+def test_a_flapping_authority_recovers_after_every_outage(
+    gateway: Gateway, world: World, side: Side, trip: Trip
+) -> None:
+    admin = side.sim(world).admin
+    for _ in range(3):
+        with injected(admin, gateway.http, trip.cn_batch_no or "", outage=True):
+            for _ in range(4):
+                check_degraded(ask(gateway, side, trip)[0], side, trip, {"UPSTREAM_UNAVAILABLE"})
+        check_recovered(gateway, side, trip)
+
+
+@pytest.mark.parametrize("side", SIDES)
+def test_intermittent_5xx_answers_are_right_or_typed_never_mixed_up(
+    gateway: Gateway, world: World, side: Side, trip: Trip
+) -> None:
+    admin = side.sim(world).admin
+    with injected(admin, gateway.http, trip.cn_batch_no or "", error_rate=0.5, error_status=503, seed=11):
+        bodies = [ask(gateway, side, trip)[0] for _ in range(6)]
+    for body in bodies:
+        if "errors" in body:
+            check_degraded(body, side, trip, {"UPSTREAM_UNAVAILABLE"})
+        else:
+            check_whole(body, trip)
+    check_recovered(gateway, side, trip)
+
+
+def test_no_operation_of_the_fault_runs_ended_in_an_unexpected_error(gateway: Gateway) -> None:
+    text = gateway.metrics()
+    assert 'code="INTERNAL_SERVER_ERROR"' not in text
+    assert metric(gateway, "customs_gateway_graphql_errors_total", code="UPSTREAM_UNAVAILABLE") > 0
