@@ -111,10 +111,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             yield World(trips, Sim(cn_server, cn.admin), Sim(kz_server, kz.admin), gw_server.url)
 
 
-# Resilience timings of the gateways under test: the defaults' shapes, at test speed (a circuit
-# opens after 3 failures and probes after 50 ms; backoffs of milliseconds; 1.5 s per exchange).
+# Resilience of the gateways under test: circuits and backoffs at test speed (a circuit opens after
+# 3 failures and probes after 50 ms; backoffs of milliseconds), but timeouts and the operation
+# deadline generous: these tests are not about time, and the test machine may be loaded (a timeout
+# there would retry and break the request counts). tests/e2e/test_faults.py has tight timings.
 FAST_RESILIENCE: dict[str, Any] = {
-    "total_timeout_s": 1.5,
+    "total_timeout_s": 20.0,
     "retry": {"attempts": 3, "wait_initial_s": 0.005, "wait_max_s": 0.02, "wait_jitter_s": 0.005},
     "breaker": {"failure_threshold": 3, "failure_rate": None, "open_s": 0.05, "max_open_s": 0.2},
 }
@@ -148,7 +150,7 @@ def gateway_settings(
             "client_secret": KZ_SECRET,
             **FAST_RESILIENCE,
         },
-        server={"operation_deadline_s": 5.0, **(server or {})},
+        server={"operation_deadline_s": 60.0, **(server or {})},
         # Rate limits have their own tests (tests/integration/test_gateway_rate_limit.py).
         security=security if security is not None else security_settings(rate_limit={"enabled": False}),
         cache=cache if cache is not None else {"enabled": False},
