@@ -47,6 +47,8 @@ __all__ = [
 # China customs' numeric currency codes (海关币制代码), not ISO 4217.
 CURRENCY_CODES = {"CNY": "142", "USD": "502"}
 _CN_TZ = cn_tz()
+_CN_SHIFT = _CN_TZ.utcoffset(None)
+_UTC = dt.UTC
 _TIME_FORMAT = "%Y%m%d%H%M%S"
 # Middle dots seen between a Chinese plate's prefecture letter and number, after NFKC folding
 # (NFKC turns the half-width katakana dot into U+30FB, so that one is listed in its folded form).
@@ -75,9 +77,12 @@ def plate_key(plate: str) -> str:
 
 def cn_time(at: dt.datetime) -> str:
     """``yyyyMMddHHmmss`` in Beijing time, without an offset (the GACC convention)."""
-    if at.tzinfo is None:
+    if at.tzinfo is _UTC:  # every ground-truth instant: a shift is a third of astimezone()'s cost
+        local = at + _CN_SHIFT
+    elif at.tzinfo is None:
         raise ValueError("naive datetime: ground-truth instants are aware UTC")
-    local = at.astimezone(_CN_TZ)
+    else:
+        local = at.astimezone(_CN_TZ)
     # %-formatting is twice as fast as strftime, and a build renders several times per trip.
     return "%04d%02d%02d%02d%02d%02d" % (  # noqa: UP031
         local.year, local.month, local.day, local.hour, local.minute, local.second

@@ -124,10 +124,15 @@ _ZONES = {
     instant: (zone, _suffix(zone)) for instant in (_BEFORE_SWITCH, KZ_OFFSET_SWITCH) for zone in (kz_tz(instant),)
 }
 
+_SHIFTS = {suffix: zone.utcoffset(None) for zone, suffix in _ZONES.values()}
+_UTC = dt.UTC
+
 
 def format_local(at: dt.datetime) -> str:
     """``YYYY-MM-DDTHH:MM:SS+06:00`` in the border posts' offset at that instant (seconds truncated)."""
     zone, suffix = _ZONES[KZ_OFFSET_SWITCH if at >= KZ_OFFSET_SWITCH else _BEFORE_SWITCH]
+    if at.tzinfo is _UTC:  # every ground-truth instant: shift and cut, no astimezone()/replace()
+        return (at + _SHIFTS[suffix]).isoformat()[:19] + suffix
     return at.astimezone(zone).replace(tzinfo=None, microsecond=0).isoformat() + suffix
 
 
