@@ -65,7 +65,10 @@ class FieldRuleExtension(FieldExtension):
         self.rule = rule
 
     def _check(self, source: Any, info: strawberry.Info[Any, Any]) -> None:
-        subject = source.rule_subject() if self.rule.needs_subject and isinstance(source, HasSubject) else None
+        # getattr, not isinstance(source, HasSubject): a runtime-checkable Protocol check walks
+        # the protocol's members on every call, and this runs for every ruled field of a response.
+        rule_subject = getattr(source, "rule_subject", None) if self.rule.needs_subject else None
+        subject = rule_subject() if callable(rule_subject) else None
         principal = _principal(info)
         if not self.rule.allows(principal, subject):
             raise Forbidden(f"{self.key} is not visible to the role {principal.role} ({self.rule.name}).")

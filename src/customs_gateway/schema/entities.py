@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import Callable
+from typing import TypeVar
 
 import strawberry
 
@@ -25,15 +27,16 @@ from ..domain import (
 )
 from ..domain import Inspection as InspectionRecord
 from ..errors import InvalidInput, UpstreamError
-from ..ids import InspectionKey, RecordKey, decode_inspection_id, encode_inspection_id
-from ..linking import BorderEventKind, LinkMethod, TripStatus, border_events, trip_status
+from ..ids import InspectionKey, RecordKey, decode_inspection_id, encode_inspection_id, encode_manifest_id
+from ..linking import BorderEventKind, LinkMethod, TripStatus, border_events, exporting_authority, trip_status
 from ..plates import parse_user_plate
 from ..security.rules import Subject
 from ..services import InspectionItem, Lazy, Trip, inspection_by_key, trip_inspections, vehicle_trips
+from ..services.trips import AnyRecord, manifest_key_of
 from .access import filter_trips, require_inspection_visible, require_trip_visible
 from .common import CrossingPoint, Driver, Instant, Party, Plate, instant
 from .context import Info
-from .fields import resolver
+from .fields import MaybeAwaitable, now_or_later, resolver
 from .intelligence import Discrepancy, LinkEvidence, manifest_discrepancies, repeated_inspection_avoided
 from .records import ChinaManifest, DeclaredGoods, KazakhstanPreliminaryInformation, Totals, record_owner
 
@@ -47,6 +50,9 @@ __all__ = [
     "RecognizedInspection",
     "Vehicle",
 ]
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @strawberry.type(description="A recognized inspection: the other side's inspection this one accepted.")
@@ -191,18 +197,58 @@ class GoodsItem:
     china_line: strawberry.Private[Lazy[DeclaredGoods | None]]
     kazakhstan_line: strawberry.Private[Lazy[DeclaredGoods | None]]
 
-    @resolver(description="The item as GACC declared it.")
-    async def china(self) -> DeclaredGoods | None:
-        return await self.china_line.get()
+    @resolver(description="The item as GACC declared it.", graphql_type=DeclaredGoods | None)
+    def china(self) -> MaybeAwaitable[DeclaredGoods | None]:
+        return now_or_later(self.china_line, _same)
 
-    @resolver(description="The item as KGD recorded it.")
-    async def kazakhstan(self) -> DeclaredGoods | None:
-        return await self.kazakhstan_line.get()
+    @resolver(description="The item as KGD recorded it.", graphql_type=DeclaredGoods | None)
+    def kazakhstan(self) -> MaybeAwaitable[DeclaredGoods | None]:
+        return now_or_later(self.kazakhstan_line, _same)
 
-    @resolver(description="Whether both sides declared the same HS-6; null when one side lacks it.")
-    async def hs6_agrees(self) -> bool | None:
-        cn, kz = await asyncio.gather(self.china_line.get(), self.kazakhstan_line.get())
-        return None if cn is None or kz is None else cn.hs6 == kz.hs6
+    @resolver(
+        description="Whether both sides declared the same HS-6; null when one side lacks it.", graphql_type=bool | None
+    )
+    def hs6_agrees(self) -> MaybeAwaitable[bool | None]:
+        if self.china_line.known and self.kazakhstan_line.known:
+            return _agree(self.china_line.peek(), self.kazakhstan_line.peek())
+
+        async def later() -> bool | None:
+            cn, kz = await asyncio.gather(self.china_line.get(), self.kazakhstan_line.get())
+            return _agree(cn, kz)
+
+        return later()
+
+
+def _same(value: T) -> T:
+    return value
+
+
+def _agree(cn: DeclaredGoods | None, kz: DeclaredGoods | None) -> bool | None:
+    return None if cn is None or kz is None else cn.hs6 == kz.hs6
+
+
+def _exporting_now(trip: Trip) -> AnyRecord | None:
+    """``trip.exporting_record()`` when both records it may need are already known, else None."""
+    exporter = exporting_authority(trip.direction)
+    sides = (trip.china, trip.kazakhstan) if exporter is Authority.GACC else (trip.kazakhstan, trip.china)
+    for side in sides:
+        if not side.known:
+            return None
+        record = side.peek()
+        if record is not None:
+            return record
+    return None
+
+
+def _with_exporting(trip: Trip, then: Callable[[AnyRecord], R]) -> MaybeAwaitable[R]:
+    record = _exporting_now(trip)
+    if record is not None:
+        return then(record)
+
+    async def later() -> R:
+        return then(await trip.exporting_record())
+
+    return later()
 
 
 async def _settled(lazy: Lazy[ChinaManifestRecord | None] | Lazy[KazakhstanPIRecord | None]) -> object:
@@ -223,9 +269,10 @@ async def _settled(lazy: Lazy[ChinaManifestRecord | None] | Lazy[KazakhstanPIRec
 class Manifest:
     trip: strawberry.Private[Trip]
 
-    @resolver(description="Stable, opaque id (anchored on the exporting side's record).")
-    async def id(self) -> strawberry.ID:
-        return strawberry.ID(await self.trip.stable_id())
+    @resolver(description="Stable, opaque id (anchored on the exporting side's record).", graphql_type=strawberry.ID)
+    def id(self) -> MaybeAwaitable[strawberry.ID]:
+        crossing = self.trip.crossing
+        return _with_exporting(self.trip, lambda r: strawberry.ID(encode_manifest_id(manifest_key_of(r, crossing))))
 
     @resolver(description="The crossing point.")
     def crossing_point(self, info: Info) -> CrossingPoint | None:
@@ -236,10 +283,16 @@ class Manifest:
     def direction(self) -> Direction:
         return self.trip.direction
 
-    @resolver(description="Where the trip stands, judged from both records.")
-    async def status(self) -> TripStatus | None:
-        cn, kz = await self.trip.sides()
-        return trip_status(cn, kz)
+    @resolver(description="Where the trip stands, judged from both records.", graphql_type=TripStatus | None)
+    def status(self) -> MaybeAwaitable[TripStatus | None]:
+        if self.trip.china.known and self.trip.kazakhstan.known:
+            return trip_status(self.trip.china.peek(), self.trip.kazakhstan.peek())
+
+        async def later() -> TripStatus | None:
+            cn, kz = await self.trip.sides()
+            return trip_status(cn, kz)
+
+        return later()
 
     @resolver(description="How the two sides' records were joined.")
     async def link(self) -> ManifestLink | None:
@@ -261,14 +314,13 @@ class Manifest:
     async def repeated_inspection_avoided(self, info: Info) -> bool | None:
         return await repeated_inspection_avoided(self.trip, info)
 
-    @resolver(description="Common manifest id, where the crossing has one.")
-    async def common_manifest_id(self) -> str | None:
-        record = await self.trip.exporting_record()
-        return record.common_manifest_id
+    @resolver(description="Common manifest id, where the crossing has one.", graphql_type=str | None)
+    def common_manifest_id(self) -> MaybeAwaitable[str | None]:
+        return _with_exporting(self.trip, lambda record: record.common_manifest_id)
 
     @resolver(description="The truck (as the exporting side recorded it).")
     async def vehicle(self) -> Vehicle:
-        record = await self.trip.exporting_record()
+        record = _exporting_now(self.trip) or await self.trip.exporting_record()
         return Vehicle(plate_id=record.vehicle.plate, written=record.vehicle.written)
 
     @resolver(description="The trailer, if any.")
@@ -284,12 +336,18 @@ class Manifest:
     async def driver(self) -> Driver | None:
         return Driver.of((await self.trip.exporting_record()).driver)
 
-    @resolver(description="Goods items, each with both sides' declarations.")
-    async def goods(self) -> list[GoodsItem] | None:
-        cn, kz = await asyncio.gather(_settled(self.trip.china), _settled(self.trip.kazakhstan))
-        if isinstance(cn, UpstreamError) and isinstance(kz, UpstreamError):
-            raise cn
-        return _pair_goods(self.trip, cn, kz)
+    @resolver(description="Goods items, each with both sides' declarations.", graphql_type=list[GoodsItem] | None)
+    def goods(self) -> MaybeAwaitable[list[GoodsItem] | None]:
+        if self.trip.china.known and self.trip.kazakhstan.known:
+            return _pair_goods(self.trip, self.trip.china.peek(), self.trip.kazakhstan.peek())
+
+        async def later() -> list[GoodsItem] | None:
+            cn, kz = await asyncio.gather(_settled(self.trip.china), _settled(self.trip.kazakhstan))
+            if isinstance(cn, UpstreamError) and isinstance(kz, UpstreamError):
+                raise cn
+            return _pair_goods(self.trip, cn, kz)
+
+        return later()
 
     @resolver(description="Each side's totals.")
     def totals(self) -> ManifestTotals:
@@ -317,15 +375,20 @@ class Manifest:
         items = sorted([*cn, *kz], key=lambda i: (i.inspection.started_at, i.inspection.id))
         return [Inspection.of(item) for item in items]
 
-    @resolver(description="GACC's own record; null when China has none.")
-    async def china(self) -> ChinaManifest | None:
-        record = await self.trip.china.get()
-        return None if record is None else ChinaManifest(record=record, trip=self.trip)
+    @resolver(description="GACC's own record; null when China has none.", graphql_type=ChinaManifest | None)
+    def china(self) -> MaybeAwaitable[ChinaManifest | None]:
+        trip = self.trip
+        return now_or_later(trip.china, lambda r: None if r is None else ChinaManifest(record=r, trip=trip))
 
-    @resolver(description="KGD's own record; null when Kazakhstan has none.")
-    async def kazakhstan(self) -> KazakhstanPreliminaryInformation | None:
-        record = await self.trip.kazakhstan.get()
-        return None if record is None else KazakhstanPreliminaryInformation(record=record, trip=self.trip)
+    @resolver(
+        description="KGD's own record; null when Kazakhstan has none.",
+        graphql_type=KazakhstanPreliminaryInformation | None,
+    )
+    def kazakhstan(self) -> MaybeAwaitable[KazakhstanPreliminaryInformation | None]:
+        trip = self.trip
+        return now_or_later(
+            trip.kazakhstan, lambda r: None if r is None else KazakhstanPreliminaryInformation(record=r, trip=trip)
+        )
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Manifest | None:

@@ -6,31 +6,59 @@ untyped decorator; this wrapper keeps the resolver's own signature visible to my
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import Any, TypeVar, cast
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, TypeAlias, TypeVar, Union, cast
 
 import strawberry
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
+from ..services import Lazy
 from .access import rule_for, ruled
 
-__all__ = ["resolver", "selects"]
+__all__ = ["MaybeAwaitable", "now_or_later", "resolver", "selects"]
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
+R = TypeVar("R")
+
+MaybeAwaitable: TypeAlias = Union[T, Awaitable[T]]  # noqa: UP007  # a generic alias needs Union
+"""What a plain resolver declared with ``graphql_type`` returns: the value, or an awaitable of it."""
 
 
-def resolver(description: str, *, name: str | None = None) -> Callable[[F], F]:
+def resolver(description: str, *, name: str | None = None, graphql_type: Any = None) -> Callable[[F], F]:
     """A resolver field. When ``Type.field`` (from the function's qualified name) is in the field
-    rules table, the rule is attached here: see ``schema/access.py``."""
+    rules table, the rule is attached here: see ``schema/access.py``.
+
+    ``graphql_type``: the field's GraphQL type, for a plain ``def`` resolver that answers at once
+    when its value is known and returns an awaitable otherwise (see :func:`now_or_later`).
+    """
 
     def decorate(fn: F) -> F:
         entry = rule_for(fn.__qualname__)
         if entry is None:
-            return cast(F, strawberry.field(description=description, name=name)(fn))
+            return cast(F, strawberry.field(description=description, name=name, graphql_type=graphql_type)(fn))
         text, extensions = ruled(entry[0], description)
-        return cast(F, strawberry.field(description=text, name=name, extensions=extensions)(fn))
+        field = strawberry.field(description=text, name=name, extensions=extensions, graphql_type=graphql_type)
+        return cast(F, field(fn))
 
     return decorate
+
+
+def now_or_later(lazy: Lazy[T], then: Callable[[T], R]) -> MaybeAwaitable[R]:
+    """``then(value)`` at once when ``lazy`` already holds its value, else an awaitable of it.
+
+    Why: once upstream answers come from the cache, most of a warm request's CPU is GraphQL
+    execution, and every ``async def`` resolver costs a coroutine plus a task in graphql-core's
+    gather, even when its value is already at hand (a trip's records found by the list call).
+    graphql-core awaits what a plain resolver returns only when it is awaitable.
+    """
+    if lazy.known:
+        return then(cast(T, lazy.peek()))
+
+    async def later() -> R:
+        return then(await lazy.get())
+
+    return later()
 
 
 def selects(info: strawberry.Info[Any, Any], *path: str) -> bool:
