@@ -154,7 +154,7 @@ class ReportSettings(BaseModel):
     ttl_settled_s: float = Field(default=7 * 24 * 3600, gt=0)
     ttl_recent_s: float = Field(default=300, gt=0)
     ttl_today_s: float = Field(default=60, gt=0)
-    memo_mb: int = Field(default=64, ge=0, description="in-process first level before the partials' cache")
+    memo_mb: int = Field(default=32, ge=0, description="in-process first level before the partials' cache")
     scan_deadline_s: float = Field(
         default=300.0, gt=0, description="budget for scanning a report's missing chunks (not the operation's)"
     )

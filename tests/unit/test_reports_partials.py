@@ -195,11 +195,11 @@ def test_bad_csv_parameters_are_refused(params: dict[str, list[str]], message: s
 
 def test_the_memo_is_bounded_in_bytes_and_forgets_what_expired() -> None:
     now = [100.0]
-    memo = PartialMemo(max_bytes=10, clock=lambda: now[0])
-    memo.put("a", b"12345", fresh_until=200)
-    memo.put("b", b"12345", fresh_until=150)
+    memo: PartialMemo[bytes] = PartialMemo(max_bytes=10, clock=lambda: now[0])
+    memo.put("a", b"12345", fresh_until=200, size=5)
+    memo.put("b", b"12345", fresh_until=150, size=5)
     assert memo.get_many(["a"]) == {"a": b"12345"}  # a is now the most recently used
-    memo.put("c", b"123", fresh_until=200)  # over 10 bytes: the least recently used (b) goes
+    memo.put("c", b"123", fresh_until=200, size=3)  # over 10 bytes: the least recently used (b) goes
     assert memo.get_many(["a", "b", "c"]) == {"a": b"12345", "c": b"123"}
     assert memo.size_bytes == 8
     now[0] = 201

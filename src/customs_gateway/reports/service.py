@@ -16,7 +16,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 
-from ..cache import CachePolicy, EntityCache, Resource
+from ..cache import CacheHit, CachePolicy, EntityCache, Resource
 from ..crossings import CrossingPoint, CrossingRegistry
 from ..domain import Authority, Direction, Inspection
 from ..errors import InvalidInput
@@ -53,7 +53,7 @@ class ReportOptions:
     ttl_settled_s: float = 7 * 24 * 3600
     ttl_recent_s: float = 300
     ttl_today_s: float = 60
-    memo_bytes: int = 64 * 1024 * 1024  # the in-process first level (see .memo)
+    memo_bytes: int = 32 * 1024 * 1024  # the in-process first level (see .memo)
     scan_deadline_s: float = 300.0  # budget for scanning a report's missing chunks
 
 
@@ -78,7 +78,8 @@ class ReportService:
         self._cache = cache
         self._clock = clock
         self._wall = wall_clock
-        self._memo = PartialMemo(options.memo_bytes, wall_clock)
+        self._chunk_memo: PartialMemo[ChunkPartial] = PartialMemo(options.memo_bytes, wall_clock)
+        self._inspection_memo: PartialMemo[InspectionPartial] = PartialMemo(options.memo_bytes // 8, wall_clock)
         self._chunk_slots = asyncio.Semaphore(options.chunk_concurrency)
         self._scanner = ChunkScanner(
             china,
@@ -202,22 +203,14 @@ class ReportService:
             return CachePolicy(self._options.ttl_settled_s)
         return CachePolicy(self._options.ttl_recent_s)
 
-    async def _cached(self, resource: Resource, keys: list[str]) -> dict[str, bytes]:
-        """Fresh partials: the in-process memo first, the shared cache for the rest."""
-        found = self._memo.get_many(f"{resource.name}|{key}" for key in keys)
-        hits = {key: found[f"{resource.name}|{key}"] for key in keys if f"{resource.name}|{key}" in found}
-        rest = [key for key in keys if key not in hits]
-        if self._cache is None or not rest:
-            return hits
-        for key, hit in (await self._cache.get_many(resource, rest)).items():
-            if hit.is_fresh and isinstance(hit.value, bytes):
-                hits[key] = hit.value
-                self._memo.put(f"{resource.name}|{key}", hit.value, hit.fresh_until)
-        return hits
+    async def _cached(self, resource: Resource, keys: list[str]) -> dict[str, CacheHit]:
+        """Fresh entries of the shared cache (none without one)."""
+        if self._cache is None or not keys:
+            return {}
+        hits = await self._cache.get_many(resource, keys)
+        return {key: hit for key, hit in hits.items() if hit.is_fresh and isinstance(hit.value, bytes)}
 
-    async def _store(self, resource: Resource, key: str, value: bytes, day: dt.date) -> None:
-        policy = self._policy(day)
-        self._memo.put(f"{resource.name}|{key}", value, self._wall() + policy.fresh_s)
+    async def _store(self, resource: Resource, key: str, value: bytes, policy: CachePolicy) -> None:
         if self._cache is not None:
             await self._cache.set(resource, key, value, policy)
 
@@ -227,34 +220,43 @@ class ReportService:
         fold: Callable[[str, Direction, dt.date, ChunkPartial], None],
         parts: tuple[Part, ...],
     ) -> None:
-        """Fold every chunk of ``f``: the ``parts`` it needs from the cache, the rest scanned
-        (all parts of a scanned chunk are stored)."""
+        """Fold every chunk of ``f``: decoded from the memo, else the ``parts`` it needs from the
+        shared cache, else scanned (all parts of a scanned chunk are stored)."""
         chunks = {
             f"{crossing.id}:{direction.value}:{day.isoformat()}": (crossing, direction, day)
             for crossing in f.crossings
             for direction in f.directions
             for day in f.days
         }
-        found = [await self._cached(_CHUNK_PARTS[part], list(chunks)) for part in parts]
+        prefix = "+".join(parts) + "|"
+        decoded = self._chunk_memo.get_many(prefix + key for key in chunks)
+        rest = [key for key in chunks if prefix + key not in decoded]
+        found = [await self._cached(_CHUNK_PARTS[part], rest) for part in parts]
         missing = []
         for key, (crossing, direction, day) in chunks.items():
-            if all(key in hits for hits in found):
-                fold(
-                    crossing.id,
-                    direction,
-                    day,
-                    ChunkPartial.from_parts({p: h[key] for p, h in zip(parts, found, strict=True)}),
-                )
-            else:
+            partial = decoded.get(prefix + key)
+            if partial is None and all(key in hits for hits in found):
+                raw = {part: hits[key] for part, hits in zip(parts, found, strict=True)}
+                encoded = {part: hit.value for part, hit in raw.items() if isinstance(hit.value, bytes)}
+                partial = ChunkPartial.from_parts(encoded)
+                size = sum(len(data) for data in encoded.values())
+                self._chunk_memo.put(prefix + key, partial, min(hit.fresh_until for hit in raw.values()), size)
+            if partial is None:
                 missing.append((key, crossing, direction, day))
+            else:
+                fold(crossing.id, direction, day, partial)
         if not missing:
             return
 
         async def one(key: str, crossing: CrossingPoint, direction: Direction, day: dt.date) -> None:
             async with self._chunk_slots:
                 partial = await self._scanner.scan(crossing, direction, day, rates)
-            for part, data in partial.parts().items():
-                await self._store(_CHUNK_PARTS[part], key, data, day)
+            policy = self._policy(day)
+            encoded = partial.parts()
+            for part, data in encoded.items():
+                await self._store(_CHUNK_PARTS[part], key, data, policy)
+            size = sum(len(encoded[part]) for part in parts)
+            self._chunk_memo.put(prefix + key, partial, self._wall() + policy.fresh_s, size)
             fold(crossing.id, direction, day, partial)
 
         # The partials outlive this request (cached for every later one): their own budget.
@@ -268,15 +270,22 @@ class ReportService:
 
     async def _fold_inspections(self, f: ReportFilter, fold: Callable[[str, dt.date, InspectionPartial], None]) -> None:
         chunks = {f"{crossing.id}:{day.isoformat()}": (crossing, day) for crossing in f.crossings for day in f.days}
-        cached = await self._cached(_INSPECTIONS, list(chunks))
-        for key, data in cached.items():
+        cached: dict[str, InspectionPartial] = self._inspection_memo.get_many(chunks)
+        for key, hit in (await self._cached(_INSPECTIONS, [k for k in chunks if k not in cached])).items():
+            assert isinstance(hit.value, bytes)
+            cached[key] = InspectionPartial.from_bytes(hit.value)
+            self._inspection_memo.put(key, cached[key], hit.fresh_until, len(hit.value))
+        for key, partial in cached.items():
             crossing, day = chunks[key]
-            fold(crossing.id, day, InspectionPartial.from_bytes(data))
+            fold(crossing.id, day, partial)
 
         async def one(key: str, crossing: CrossingPoint, day: dt.date) -> None:
             async with self._chunk_slots:
                 partial = await self._scan_inspections(crossing, day)
-            await self._store(_INSPECTIONS, key, partial.to_bytes(), day)
+            policy = self._policy(day)
+            data = partial.to_bytes()
+            await self._store(_INSPECTIONS, key, data, policy)
+            self._inspection_memo.put(key, partial, self._wall() + policy.fresh_s, len(data))
             fold(crossing.id, day, partial)
 
         with detached_deadline(self._options.scan_deadline_s):
