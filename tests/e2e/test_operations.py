@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+import stamina.instrumentation
 from tests.e2e.conftest import CN_SECRET, KZ_SECRET, World, gateway_settings
 from tests.security_fixtures import CUSTOMS_HEADERS, CUSTOMS_KEY
 
@@ -178,3 +179,9 @@ def _samples(text: str) -> list[tuple[str, dict[str, str], float]]:
 
 def _value(samples: list[tuple[str, dict[str, str], float]], name: str, **labels: Any) -> float:
     return sum(value for n, found, value in samples if n == name and all(found.get(k) == v for k, v in labels.items()))
+
+
+def test_stamina_reports_no_retry_itself_so_each_attempt_is_logged_and_counted_once(observed: Observed) -> None:
+    # stamina's default hooks would log every retry again (and count it in the process-global
+    # Prometheus registry); the app's lifespan turns them off: the guard reports each attempt.
+    assert stamina.instrumentation.get_on_retry_hooks() == ()
