@@ -56,8 +56,15 @@ from .schema.observe import operation_observer
 from .security import principal_of
 from .security.audit import AuditLog, UpstreamRecorder
 from .security.authn import Authenticator
+from .security.http_guards import (
+    BodyLimitMiddleware,
+    SecurityHeadersMiddleware,
+    cors_middleware,
+    ide_content_security_policy,
+)
 from .security.middleware import AuthenticationMiddleware
 from .security.persisted import PersistedOperations
+from .security.rate_limit import ClientRateLimiter, RateLimitMiddleware
 from .sources.base import ChinaSource, KazakhstanSource
 from .sources.cached import (
     CachedChinaSource,
@@ -173,6 +180,7 @@ def create_app(
     audit = AuditLog()
     serving = _Serving()
     resilience = settings.resilience()
+    limiter = ClientRateLimiter(settings.security) if settings.security.rate_limit.enabled else None
     schema = build_schema(
         document_cache_size=settings.server.document_cache_size,
         audit=audit,
@@ -189,6 +197,8 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[_LifespanState]:
         async with contextlib.AsyncExitStack() as stack:
+            if limiter is not None:
+                stack.push_async_callback(limiter.close)
             cn_http = china_http
             if cn_http is None:
                 cn_http = build_http_client(
@@ -263,14 +273,22 @@ def create_app(
         *report_routes(),
     ]
     security = settings.security
+    ide_csp = ide_content_security_policy(graphql.graphql_ide_html, security.headers.frame_ancestors)
     middleware = [
         # Outermost: every later log line of the request, an authentication failure's included,
         # carries its id.
         Middleware(RequestIdMiddleware),
+        # Every response, refusals and 401s included, carries the security headers; CORS answers
+        # preflights before credentials are asked for; bodies are bounded before anything reads them.
+        Middleware(SecurityHeadersMiddleware, settings=security.headers, ide_csp=ide_csp),
+        *cors_middleware(security.cors),
+        Middleware(
+            BodyLimitMiddleware,
+            max_body_bytes=security.limits.max_body_bytes,
+            max_query_string=security.limits.max_body_bytes,
+        ),
         # Nothing behind it (rate and operation limits, GraphQL) runs without a Principal on
-        # request.state.principal: middleware that needs the Principal goes after it. CORS and the
-        # security headers go BEFORE it (outer): a CORS preflight carries no credentials, and a
-        # 401 needs the security headers like any other response.
+        # request.state.principal: middleware that needs the Principal goes after it.
         Middleware(
             AuthenticationMiddleware,
             authenticator=Authenticator(security),
@@ -278,5 +296,7 @@ def create_app(
             public_paths=security.public_paths,
             api_key_header=security.api_key_header,
         ),
+        # After authentication: counts per Principal.
+        *([Middleware(RateLimitMiddleware, limiter=limiter)] if limiter is not None else []),
     ]
     return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)

@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 from cross_web import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLRequestData
 from strawberry.types import ExecutionResult
@@ -25,8 +25,9 @@ from .errors import GatewayError, InvalidInput, LimitExceeded
 from .schema.errors import graphql_error
 from .security.limits_config import LimitSettings
 from .security.persisted import PersistedOperations
+from .security.refusal import refusal_response
 
-__all__ = ["GuardedGraphQL", "RefusedRequest", "refusal_response"]
+__all__ = ["GuardedGraphQL", "RefusedRequest"]
 
 _CODES = {
     400: "BAD_REQUEST",
@@ -44,18 +45,6 @@ class RefusedRequest(HTTPException):
         super().__init__(status_code, reason)
         self.code = code
         self.extensions = extensions
-
-
-def refusal_response(
-    status_code: int,
-    message: str,
-    code: str,
-    extensions: dict[str, object] | None = None,
-    headers: dict[str, str] | None = None,
-) -> Response:
-    """A GraphQL-shaped error answer for a request refused before the schema saw it."""
-    body = {"data": None, "errors": [{"message": message, "extensions": {"code": code, **(extensions or {})}}]}
-    return JSONResponse(body, status_code=status_code, headers=headers)
 
 
 class GuardedGraphQL(GraphQL[Any, None]):
