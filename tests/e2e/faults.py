@@ -102,8 +102,11 @@ class Gateway:
 
 
 @contextmanager
-def serve_gateway(china_url: str, kazakhstan_url: str, **server: Any) -> Iterator[Gateway]:
-    """A gateway of its own over the given simulators, with :data:`FAULT_RESILIENCE`."""
+def serve_gateway(
+    china_url: str, kazakhstan_url: str, *, kazakhstan: dict[str, Any] | None = None, **server: Any
+) -> Iterator[Gateway]:
+    """A gateway of its own over the given simulators, with :data:`FAULT_RESILIENCE` (and
+    ``kazakhstan`` overriding some of it for that authority)."""
     settings = load_settings(
         CONFIG,
         china={"base_url": china_url, "app_id": CN_APP_ID, "app_secret": CN_SECRET, **FAULT_RESILIENCE},
@@ -112,6 +115,7 @@ def serve_gateway(china_url: str, kazakhstan_url: str, **server: Any) -> Iterato
             "client_id": KZ_CLIENT_ID,
             "client_secret": KZ_SECRET,
             **FAULT_RESILIENCE,
+            **(kazakhstan or {}),
         },
         server={"operation_deadline_s": FAULT_DEADLINE_S, **server},
         security=security_settings(),

@@ -16,6 +16,7 @@ import itertools
 import re
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -299,8 +300,48 @@ def test_intermittent_5xx_answers_are_right_or_typed_never_mixed_up(
     check_recovered(gateway, side, trip)
 
 
-def test_no_operation_of_the_fault_runs_ended_in_an_unexpected_error(gateway: Gateway) -> None:
-    text = gateway.metrics()
-    assert 'code="INTERNAL_SERVER_ERROR"' not in text
+# -- a slow authority and the bulkhead ----------------------------------------------------------------
+
+
+def test_a_slow_authority_holds_at_most_its_slots_and_the_other_side_is_not_held_up(
+    world: World, unused_trips: Iterator[Trip]
+) -> None:
+    """KGD answers in 400 ms and may have 2 calls in flight, waiting at most 50 ms for a slot: the
+    calls past that are shed at once (typed, KGD's paths only) and China's answers are all there."""
+    trips = list(itertools.islice(unused_trips, 6))
+    slots = {"limiter": {"max_concurrency": 2, "max_wait_s": 0.05}, "total_timeout_s": 2.0}
+    with serve_gateway(
+        world.china.server.url, world.kazakhstan.server.url, kazakhstan=slots, operation_deadline_s=5.0
+    ) as gw:
+        wait_recovered(gw.http, world.trip(TRIP).cn_batch_no or "")
+        with (
+            injected(world.kazakhstan.admin, gw.http, trips[0].cn_batch_no or "", latency_ms=400),
+            ThreadPoolExecutor(len(trips)) as pool,
+        ):
+            started = time.perf_counter()
+            bodies = list(pool.map(lambda t: gw.query(MANIFEST, id=t.cn_batch_no), trips))
+            seconds = time.perf_counter() - started
+        shed = 0
+        for trip, body in zip(trips, bodies, strict=True):
+            if "errors" in body:
+                check_degraded(body, KGD, trip, {"UPSTREAM_UNAVAILABLE"})
+                shed += "too many concurrent calls" in str(body["errors"])
+            else:
+                check_whole(body, trip)
+        assert shed, "nothing was shed: the bulkhead did not bound KGD's calls"
+        assert seconds < 5.0, seconds  # nobody queued behind KGD for longer than its slots allow
+        assert metric(gw, "customs_gateway_upstream_requests_total", authority="KGD", outcome="overloaded") >= shed
+        for trip in trips:  # what was shed left nothing behind
+            check_whole(gw.query(MANIFEST, id=trip.cn_batch_no), trip)
+
+
+def test_no_operation_of_the_fault_runs_ended_in_an_unexpected_error(
+    gateway: Gateway, world: World, trip: Trip
+) -> None:
+    """Last in the module, so its check of the metrics covers every fault run above it too."""
+    with injected(world.kazakhstan.admin, gateway.http, trip.kz_pi_number or "", outage=True):
+        check_degraded(ask(gateway, KGD, trip)[0], KGD, trip, {"UPSTREAM_UNAVAILABLE"})
+    check_recovered(gateway, KGD, trip)  # asks the trip again: its China side now from the cache
+    assert 'code="INTERNAL_SERVER_ERROR"' not in gateway.metrics()
     assert metric(gateway, "customs_gateway_graphql_errors_total", code="UPSTREAM_UNAVAILABLE") > 0
     assert metric(gateway, "customs_gateway_cache_hits_total") > 0  # the runs went through the cache
