@@ -18,7 +18,9 @@ direction with :func:`customs_gateway.linking.link_records` and compares with th
    PACKAGE_COUNT_MISMATCH has no injected flaw: every detection is a false positive.
    Target: precision and recall >= 99 % each.
 
-Usage: ``python benchmarks/linking.py [--small] [--start 2025-01-01 --days 90] [--cache-dir DIR]``.
+Usage: ``python benchmarks/linking.py [--small | --demo] [--start 2025-01-01 --days 90] [--cache-dir DIR]``
+(``--demo``: the dataset ``customs-gateway demo`` serves, 90 days up to today with trips still in
+transit at the snapshot).
 ``--start 2024-02-15 --days 30`` spans Kazakhstan's 2024-03-01 time-zone switch.
 Exits 1 when a target is missed.
 """
@@ -37,9 +39,9 @@ from pathlib import Path
 
 import httpx
 
-from customs_gateway.config import load_settings
+from customs_gateway.config import GatewaySettings, load_settings
 from customs_gateway.crossings import CrossingPoint, CrossingRegistry
-from customs_gateway.discrepancies import DiscrepancyKind, Severity, find_discrepancies
+from customs_gateway.discrepancies import DiscrepancyKind, DiscrepancyThresholds, Severity, find_discrepancies
 from customs_gateway.domain import ChinaManifestRecord, Direction, ExchangeRate, KazakhstanPIRecord
 from customs_gateway.linking import LinkedTrip, LinkMethod, LinkWindow, link_records
 from customs_gateway.services.trips import mutually_findable
@@ -47,7 +49,7 @@ from customs_gateway.sources.base import RecordQuery
 from customs_gateway.sources.china import ChinaClient, ChinaSourceImpl, build_http_client
 from customs_gateway.sources.kazakhstan import KazakhstanClient, KazakhstanSourceImpl, TokenProvider, create_http_client
 from customs_sim.china.app import ChinaSimSettings
-from customs_sim.dataset import GroundTruth, build_dataset
+from customs_sim.dataset import DatasetFiles, GroundTruth, build_dataset
 from customs_sim.generator import DatasetParams
 from customs_sim.kazakhstan.settings import KazakhstanSimSettings
 from customs_sim.model import FlawKind
@@ -73,11 +75,10 @@ class Records:
     requests: int = 0
 
 
-async def fetch(settings: object, crossings: CrossingRegistry, start: dt.datetime, end: dt.datetime) -> Records:
+async def fetch(
+    settings: GatewaySettings, crossings: CrossingRegistry, start: dt.datetime, end: dt.datetime
+) -> Records:
     """Every record of every crossing in [start, end), through the gateway's sources."""
-    from customs_gateway.config import GatewaySettings
-
-    assert isinstance(settings, GatewaySettings)
     out = Records()
     counter = Counter[str]()
 
@@ -148,11 +149,16 @@ def ratio(good: int, total: int) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", action="store_true", help="14 days at 300 trucks a day")
+    parser.add_argument(
+        "--demo", action="store_true", help="the demo dataset: 90 days up to today, snapshot at this hour"
+    )
     parser.add_argument("--start", type=dt.date.fromisoformat, default=dt.date(2025, 1, 1))
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--cache-dir", type=Path, default=None)
     args = parser.parse_args()
-    if args.small:
+    if args.demo:
+        params = DatasetParams.demo(dt.datetime.now(dt.UTC).date())
+    elif args.small:
         params = DatasetParams(seed=7, start=args.start, end=args.start + dt.timedelta(days=13), trucks_per_day=300)
     else:
         params = DatasetParams(seed=7, start=args.start, end=args.start + dt.timedelta(days=args.days - 1))
@@ -185,24 +191,21 @@ def main() -> int:
 
 
 def evaluate(
-    files: object,
+    files: DatasetFiles,
     linked: list[tuple[CrossingPoint, LinkedTrip]],
     rates: Mapping[dt.date, Mapping[str, ExchangeRate]],
     now: dt.datetime,
-    thresholds: object,
+    thresholds: DiscrepancyThresholds,
 ) -> int:
-    from customs_gateway.discrepancies import DiscrepancyThresholds
-
-    assert isinstance(thresholds, DiscrepancyThresholds)
     trip_of_batch: dict[str, str] = {}
     trip_of_pi: dict[str, str] = {}
     flaws: dict[str, set[FlawKind]] = {}
     hs_items: dict[str, set[int]] = {}
     both: set[str] = set()
     one_sided_old: dict[str, bool] = {}
-    phase0 = {"ALASHANKOU", "BAKHTY"}
+    phase0 = frozenset({"ALASHANKOU", "BAKHTY"})
     crossing_of: dict[str, str] = {}
-    with GroundTruth(files) as truth:  # type: ignore[arg-type]
+    with GroundTruth(files) as truth:
         for trip in truth.trips():
             crossing_of[trip.trip_id] = trip.crossing
             if trip.cn_batch_no:
@@ -226,7 +229,12 @@ def evaluate(
     found_true = {trip_of_batch[t.china.batch_no] for _, t in correct if t.china is not None}
     ok = True
     print("\nlinking (pairs linked / correct; true two-sided trips / found)")
-    for label, keep in (("all crossings", lambda _: True), ("phase 0 (plate+time)", lambda cid: cid in phase0)):
+    scopes: tuple[tuple[str, frozenset[str] | None], ...] = (("all crossings", None), ("phase 0 (plate+time)", phase0))
+    for label, only in scopes:
+
+        def keep(crossing_id: str, only: frozenset[str] | None = only) -> bool:
+            return only is None or crossing_id in only
+
         p_all = [p for p in pairs if keep(p[0].id)]
         p_ok = [p for p in correct if keep(p[0].id)]
         truth_n = sum(1 for trip_id in both if keep(crossing_of[trip_id]))
@@ -250,9 +258,13 @@ def evaluate(
     # -- discrepancies ------------------------------------------------------------------------
     detected: dict[DiscrepancyKind, set[str]] = defaultdict(set)
     hs_found: dict[str, set[int]] = defaultdict(set)
-    for _, trip in linked:
-        cn, kz = trip.china, trip.kazakhstan
-        trip_id = trip_of_batch.get(cn.batch_no) if cn is not None else trip_of_pi.get(kz.pi_number)  # type: ignore[union-attr]
+    for _, linked_trip in linked:
+        cn, kz = linked_trip.china, linked_trip.kazakhstan
+        if cn is not None:
+            trip_id = trip_of_batch.get(cn.batch_no)
+        else:
+            assert kz is not None
+            trip_id = trip_of_pi.get(kz.pi_number)
         if trip_id is None:
             continue
         cn_rates = rates.get(cn.declared_at.date()) if cn is not None else None
