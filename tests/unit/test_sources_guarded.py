@@ -7,6 +7,7 @@ The network is swapped (``httpx.MockTransport``): hangs and exact failure sequen
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 import stamina
+from httpx_aiohttp import AiohttpTransport
 
 from customs_gateway.domain import Authority
 from customs_gateway.errors import UpstreamContract, UpstreamTimeout, UpstreamUnavailable
@@ -206,3 +208,40 @@ async def test_a_hostile_body_is_a_contract_error_and_leaves_the_circuit_closed(
             await client.get("/checkpoints")
     assert len(api_calls.requests) == 3  # never retried (same request, same answer), never fast-failed
     assert guard.breaker.state is CircuitState.CLOSED
+
+
+# -- a refused connection is "unavailable", whatever the transport calls it ----------------------
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port  # nothing listens there now: connecting is refused
+
+
+async def test_a_refused_connection_over_aiohttp_is_unavailable_not_a_timeout() -> None:
+    # httpx-aiohttp reports a refused connection as httpx.ConnectTimeout (sources/net.py).
+    url = f"http://127.0.0.1:{closed_port()}"
+    cn_settings = ChinaSourceSettings(base_url=url, app_id="gw", app_secret="s", retry={"attempts": 1})
+    kz_settings = KazakhstanSourceSettings(base_url=url, client_id="gw", client_secret="s", retry={"attempts": 1})
+    async with (
+        httpx.AsyncClient(transport=AiohttpTransport(trust_env=False)) as cn_http,
+        httpx.AsyncClient(transport=AiohttpTransport(trust_env=False)) as kz_http,
+    ):
+        with pytest.raises(UpstreamUnavailable, match="refused") as china_error:
+            await ChinaClient(cn_settings, cn_http).get(("ports",))
+        tokens = TokenProvider(kz_settings, kz_http)
+        with pytest.raises(UpstreamUnavailable, match="refused") as kgd_error:
+            await KazakhstanClient(kz_settings, kz_http, tokens).get("/checkpoints")
+    assert not isinstance(china_error.value, UpstreamTimeout) and not isinstance(kgd_error.value, UpstreamTimeout)
+
+
+async def test_a_connect_timeout_that_is_one_stays_a_timeout() -> None:
+    def slow_connect(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectTimeout("timed out", request=request)
+
+    settings = ChinaSourceSettings(base_url="http://gacc.test", app_id="gw", app_secret="s", retry={"attempts": 1})
+    client = ChinaClient(settings, httpx.AsyncClient(transport=httpx.MockTransport(slow_connect)))
+    with pytest.raises(UpstreamTimeout):
+        await client.get(("ports",))

@@ -45,6 +45,7 @@ from ...errors import (
 )
 from ...observability.request_id import upstream_headers
 from ...resilience import CallObserver, ResilienceConfig, UpstreamGuard
+from ..net import refused
 from .settings import ChinaSourceSettings
 
 __all__ = [
@@ -229,6 +230,8 @@ class ChinaClient:
         except httpx.DecodingError as exc:  # a Content-Encoding the body does not honour
             raise UpstreamContract(_GACC, "answer body cannot be decoded", endpoint=endpoint) from exc
         except httpx.TimeoutException as exc:
+            if refused(exc):  # a refused connection reported as a connect timeout (see sources/net.py)
+                raise UpstreamUnavailable(_GACC, "connection refused", endpoint=endpoint) from exc
             raise UpstreamTimeout(_GACC, f"timed out ({type(exc).__name__})", endpoint=endpoint) from exc
         except httpx.HTTPError as exc:
             raise UpstreamUnavailable(

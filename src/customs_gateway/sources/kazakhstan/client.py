@@ -34,6 +34,7 @@ from ...errors import (
 )
 from ...observability.request_id import upstream_headers
 from ...resilience import CallObserver, ResilienceConfig, UpstreamGuard
+from ..net import refused
 from . import xml
 from .settings import KazakhstanSourceSettings
 
@@ -131,6 +132,8 @@ async def fetch(
         finally:
             await response.aclose()
     except httpx.TimeoutException as exc:
+        if refused(exc):  # a refused connection reported as a connect timeout (see sources/net.py)
+            raise UpstreamUnavailable(_KGD, "connection refused", endpoint=endpoint) from exc
         raise UpstreamTimeout(_KGD, f"no answer in time ({type(exc).__name__})", endpoint=endpoint) from exc
     except httpx.DecodingError as exc:
         raise UpstreamContract(_KGD, "undecodable response body", endpoint=endpoint) from exc
