@@ -285,7 +285,8 @@ def create_app(
         Middleware(
             BodyLimitMiddleware,
             max_body_bytes=security.limits.max_body_bytes,
-            max_query_string=security.limits.max_body_bytes,
+            # a GET carries the document, variables and extensions percent-encoded
+            max_query_string=3 * security.limits.max_query_bytes + 4096,
         ),
         # Nothing behind it (rate and operation limits, GraphQL) runs without a Principal on
         # request.state.principal: middleware that needs the Principal goes after it.

@@ -45,6 +45,16 @@ _MAX_ID_LENGTH = 300
 _BATCH_NO = re.compile(r"[0-9]{4}[IE][0-9]{13}")  # port + ieFlag + yyyyMMdd + 5-digit sequence
 _PI_NUMBER = re.compile(r"[0-9]{8}-[0-9]{6}-[0-9]{7}")  # office - ddmmyy - 7-digit sequence
 _COMMON_ID = re.compile(r"CKM-[A-Z]+-[0-9]{8}-[0-9]{3,7}")
+# An authority's own inspection / control number inside an inspection id: its systems' formats
+# (CI9403202503010000001, 55201011-010325-K000123-1) fit this; anything else never goes on the wire.
+_INSPECTION_NO = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def _record_key_valid(authority: Authority, key: str) -> bool:
+    """Whether ``key`` has the format of ``authority``'s record ids. A stable id is only base64, so
+    a client can forge one around any text: what it names must look like a record id before the
+    gateway puts it in an upstream URL (the wire clients percent-encode it as well)."""
+    return bool((_BATCH_NO if authority is Authority.GACC else _PI_NUMBER).fullmatch(key))
 
 
 class IdKind(StrEnum):
@@ -134,7 +144,7 @@ def encode_manifest_id(key: ManifestKey) -> str:
 def decode_manifest_key(text: str) -> ManifestKey | None:
     """The full key of an ``m2`` id; None for anything else (including ``m1`` ids)."""
     parts = _unpack(text, "m2", 7)
-    if parts is None or (authority := _authority(parts[0])) is None:
+    if parts is None or (authority := _authority(parts[0])) is None or not _record_key_valid(authority, parts[1]):
         return None
     try:
         direction = Direction(parts[3])
@@ -158,7 +168,7 @@ def decode_manifest_id(text: str) -> RecordKey | None:
     if (key := decode_manifest_key(text)) is not None:
         return key.anchor
     parts = _unpack(text, "m1", 2)
-    if parts is None or (authority := _authority(parts[0])) is None:
+    if parts is None or (authority := _authority(parts[0])) is None or not _record_key_valid(authority, parts[1]):
         return None
     return RecordKey(authority, parts[1])
 
@@ -170,6 +180,8 @@ def encode_inspection_id(key: InspectionKey) -> str:
 def decode_inspection_id(text: str) -> InspectionKey | None:
     parts = _unpack(text, "i1", 3)
     if parts is None or (authority := _authority(parts[0])) is None:
+        return None
+    if not _record_key_valid(authority, parts[1]) or not _INSPECTION_NO.fullmatch(parts[2]):
         return None
     return InspectionKey(authority, parts[1], parts[2])
 
