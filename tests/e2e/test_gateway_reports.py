@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 from tests.e2e.conftest import DataWorld, gql
+from tests.e2e.faults import injected
 from tests.security_fixtures import carrier_headers
 
 from customs_sim.model import Direction, EventKind, InspectionKind, InspectionResult, Side, Trip
@@ -491,3 +492,23 @@ def test_valuation_csv_equals_the_graphql_answer(data_client: httpx.Client) -> N
     ]
     bad = data_client.get("/reports/valuation-gaps.csv", params={"from": FROM, "to": TO, "view": "plates"})
     assert bad.status_code == 400 and "'view'" in bad.json()["error"]["message"]
+
+
+def test_an_authority_down_fails_the_report_cleanly_and_caches_nothing(
+    data: DataWorld, data_client: httpx.Client, trips: list[Trip]
+) -> None:
+    probe = next(t.cn_batch_no for t in trips if t.cn_batch_no and t.kz_pi_number and t.event(EventKind.CN_DECLARED))
+    window = {"from": "2025-03-07", "to": "2025-03-07", "crossingPoints": ["BAKHTY"]}  # read by no other test
+    with injected(data.kazakhstan.admin, data_client, probe, outage=True):
+        body = gql(data_client, TRADE_FLOW, f=window, g=["CROSSING"], i="DAY")
+        (error,) = body["errors"]
+        assert error["extensions"]["code"] == "UPSTREAM_UNAVAILABLE"
+        assert error["extensions"]["authority"] == "KGD"
+        response = data_client.get(
+            "/reports/clearance-times.csv", params={"from": "2025-03-07", "to": "2025-03-07", "crossing": "BAKHTY"}
+        )
+        assert response.status_code == 503
+        assert response.json()["error"]["code"] == "UPSTREAM_UNAVAILABLE"
+    data.kazakhstan.reset()
+    assert reports(data_client, TRADE_FLOW, f=window, g=["CROSSING"], i="DAY") == []  # no trips that day
+    assert sum(data.kazakhstan.counters().values()) > 0  # scanned again: the failed chunks were not cached
