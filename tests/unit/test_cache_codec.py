@@ -41,6 +41,18 @@ def test_a_key_has_five_printable_segments_and_names_its_resource(resource: Reso
     assert KEYS.resource_of(key) == resource.name
 
 
+@settings(deadline=None)  # four arbitrary texts percent-encoded: slow on a loaded machine, not wrong
+@given(RESOURCES, IDS, st.none() | IDS, IDS, st.none() | IDS)
+def test_an_audience_gives_a_key_of_its_own(
+    resource: Resource, id1: str, audience1: str | None, id2: str, audience2: str | None
+) -> None:
+    assume((id1, audience1) != (id2, audience2))
+    first = KEYS.build(resource, id1, audience=audience1)
+    assert first != KEYS.build(resource, id2, audience=audience2)
+    assert KEYS.resource_of(first) == resource.name
+    assert (audience1 is None) == (first == KEYS.build(resource, id1))
+
+
 def test_long_ids_are_hashed_and_tagged_apart_from_short_ones() -> None:
     resource = Resource("GACC", "manifest")
     long_id = "x" * (MAX_ID_SEGMENT + 1)

@@ -8,7 +8,9 @@ encoded), so an id can never look like a list query:
 
 * ``i=<percent-encoded id>``: an id (UTF-8, lone surrogates passed through rather than refused);
 * ``h=<sha256 hex>``: an id whose encoding would be over :data:`MAX_ID_SEGMENT` characters;
-* ``p=<sha256 hex>``: a :class:`ListQuery`, the hash of its canonical JSON (sorted keys).
+* ``p=<sha256 hex>``: a :class:`ListQuery`, the hash of its canonical JSON (sorted keys);
+* optionally ``;a=<percent-encoded audience>`` after either (``;`` and ``=`` never come out of the
+  encoder), for a value that differs by who asks.
 
 Hashing is only used where a readable key would be too long; SHA-256 makes a collision a
 non-event in practice.
@@ -99,7 +101,14 @@ class KeyBuilder:
     def prefix(self) -> str:
         return self._prefix
 
-    def build(self, resource: Resource, key: EntityKey) -> str:
+    def build(self, resource: Resource, key: EntityKey, *, audience: str | None = None) -> str:
+        """The backend key of ``key``; with ``audience`` (e.g. a principal's audience key), one
+        key per audience, for values that differ by who asks. The gateway's upstream entities do
+        not (field rules apply after the cache, see docs/caching.md), so they pass none."""
+        suffix = "" if audience is None else f";a={_segment(audience)}"
+        return self._build(resource, key) + suffix
+
+    def _build(self, resource: Resource, key: EntityKey) -> str:
         if isinstance(key, ListQuery):
             part = f"p={key.digest}"
         elif isinstance(key, str):
