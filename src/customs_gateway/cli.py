@@ -101,9 +101,10 @@ def _demo_keys() -> dict[Role, str]:
 
 def demo_security(keys: dict[Role, str]) -> dict[str, object]:
     """The demo's ``[security]``: anonymous requests get the read-only ``demo`` role; ``keys``
-    (made for this run) are accepted for their roles."""
+    (made for this run) are accepted for their roles; introspection is on (GraphiQL needs it)."""
     return {
         "anonymous_role": Role.DEMO.value,
+        "introspection": True,
         "api_keys": [
             {"client_id": f"demo-{role.value}", "role": role.value, "key_hash": hash_key(key)}
             for role, key in keys.items()

@@ -10,9 +10,9 @@ each figure and how the cost of an operation is estimated.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 __all__ = [
     "DEFAULT_LIST_SIZES",
@@ -84,6 +84,13 @@ class LimitSettings(BaseModel):
     default_list_size: int = Field(default=10, ge=1)
     list_sizes: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_LIST_SIZES))
     upstream_weights: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_UPSTREAM_WEIGHTS))
+
+    @field_validator("list_sizes", "upstream_weights", mode="before")
+    @classmethod
+    def _over_defaults(cls, value: Any, info: ValidationInfo) -> Any:
+        """A configured table overrides the defaults field by field (it does not replace them)."""
+        defaults = DEFAULT_LIST_SIZES if info.field_name == "list_sizes" else DEFAULT_UPSTREAM_WEIGHTS
+        return {**defaults, **value} if isinstance(value, dict) else value
 
     @model_validator(mode="after")
     def _body_holds_a_query(self) -> LimitSettings:
