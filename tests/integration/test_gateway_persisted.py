@@ -119,3 +119,16 @@ def test_introspection_on_in_the_shipped_configuration() -> None:
     with guarded_gateway() as client:
         body = client.post("/graphql", json={"query": INTROSPECTION}).json()
     assert body == {"data": {"__schema": {"queryType": {"name": "Query"}}}}
+
+
+def test_batching_when_configured_runs_up_to_max_batch_operations() -> None:
+    with guarded_gateway(limits={"max_batch": 2}) as client:
+        two = client.post("/graphql", json=[{"query": LISTED}, {"query": '{ crossingPoint(id: "DULATA") { id } }'}])
+        three = client.post("/graphql", json=[{"query": LISTED}] * 3)
+    assert two.status_code == 200
+    assert [len(item["data"]) for item in two.json()] == [1, 1]
+    assert two.json()[1]["data"]["crossingPoint"]["id"] == "DULATA"
+    assert three.status_code == 400
+    error = three.json()["errors"][0]
+    assert error["message"] == "batch of 3 operations exceeds the limit 2"
+    assert error["extensions"] == {"code": "QUERY_TOO_COMPLEX", "limit": "batch", "actual": 3, "max": 2}
