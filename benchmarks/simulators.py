@@ -53,7 +53,7 @@ ROUNDS = 300
 _PR_SET_CHILD_SUBREAPER = 36
 
 _BUILD = """
-import datetime as dt, sys, time
+import datetime as dt, sys
 from pathlib import Path
 from customs_sim.dataset import build_dataset
 from customs_sim.generator import DatasetParams
