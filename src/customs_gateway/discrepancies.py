@@ -46,6 +46,7 @@ __all__ = [
     "other_side_missing",
     "package_count_mismatch",
     "relative_gap",
+    "totals_gap",
     "value_gap",
     "value_gap_discrepancy",
 ]
@@ -145,17 +146,34 @@ def value_gap(
     kazakhstan_rates: Rates | None,
 ) -> ValueGap | None:
     """Both totals in USD at their own dates' rates; None when a needed rate is unknown."""
-    cn_usd = _usd(china.total_value, china_rates)
-    kz_usd = _usd(kazakhstan.total_value, kazakhstan_rates)
+    return totals_gap(
+        china.total_value,
+        kazakhstan.total_value,
+        china.direction,
+        (china_rate_date(china), china_rates),
+        (kazakhstan_rate_date(kazakhstan), kazakhstan_rates),
+    )
+
+
+def totals_gap(
+    china_total: Money,
+    kazakhstan_total: Money,
+    direction: Direction,
+    china_rated: tuple[dt.date, Rates | None],
+    kazakhstan_rated: tuple[dt.date, Rates | None],
+) -> ValueGap | None:
+    """:func:`value_gap` from the two totals, each with its rate date and that day's rates (what
+    the reports read of a record without mapping it in full)."""
+    cn_usd = _usd(china_total, china_rated[1])
+    kz_usd = _usd(kazakhstan_total, kazakhstan_rated[1])
     if cn_usd is None or kz_usd is None:
         return None
-    direction = china.direction
     gap = kz_usd - cn_usd if direction is Direction.CN_TO_KZ else cn_usd - kz_usd
     return ValueGap(
         china_usd=cn_usd,
         kazakhstan_usd=kz_usd,
-        china_rate_date=china_rate_date(china),
-        kazakhstan_rate_date=kazakhstan_rate_date(kazakhstan),
+        china_rate_date=china_rated[0],
+        kazakhstan_rate_date=kazakhstan_rated[0],
         gap_usd=gap,
         relative_gap=relative_gap(cn_usd, kz_usd, direction),
     )

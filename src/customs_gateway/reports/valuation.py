@@ -20,9 +20,10 @@ from typing import Any
 
 import orjson
 
-from ..discrepancies import china_rate_date, kazakhstan_rate_date, value_gap
-from ..domain import ChinaManifestRecord, Direction, ExchangeRate, GoodsLine, KazakhstanPIRecord
+from ..discrepancies import totals_gap
+from ..domain import Direction, ExchangeRate
 from ..money import usd_amount
+from ..sources.base import ScanLine, ScanRecord
 
 __all__ = ["LARGEST_KEPT", "GapTotals", "TripGap", "ValuationPartial"]
 
@@ -103,7 +104,7 @@ def _largest_first(gap: TripGap) -> tuple[Decimal, str]:
     return (-abs(gap.gap_usd), gap.china_batch_no)
 
 
-def _lines_usd(lines: Iterable[GoodsLine], rates: Mapping[str, ExchangeRate]) -> dict[str, Decimal]:
+def _lines_usd(lines: Iterable[ScanLine], rates: Mapping[str, ExchangeRate]) -> dict[str, Decimal]:
     by_hs6: dict[str, Decimal] = {}
     for line in lines:
         try:
@@ -125,15 +126,21 @@ class ValuationPartial:
 
     def fold_pair(
         self,
-        china: ChinaManifestRecord,
-        kazakhstan: KazakhstanPIRecord,
+        china: ScanRecord,
+        kazakhstan: ScanRecord,
         rates: Mapping[dt.date, Mapping[str, ExchangeRate]],
         crossing: str,
         day: dt.date,
     ) -> None:
-        cn_rates = rates.get(china_rate_date(china))
-        kz_rates = rates.get(kazakhstan_rate_date(kazakhstan))
-        gap = value_gap(china, kazakhstan, cn_rates, kz_rates)
+        cn_rates = rates.get(china.rate_date)
+        kz_rates = rates.get(kazakhstan.rate_date)
+        gap = totals_gap(
+            china.total_value,
+            kazakhstan.total_value,
+            china.direction,
+            (china.rate_date, cn_rates),
+            (kazakhstan.rate_date, kz_rates),
+        )
         if gap is None or cn_rates is None or kz_rates is None:
             self.unpriced += 1
             return
@@ -152,8 +159,8 @@ class ValuationPartial:
                 crossing,
                 china.direction,
                 day,
-                china.batch_no,
-                kazakhstan.pi_number,
+                china.key,
+                kazakhstan.key,
                 carrier,
                 china.carrier.name,
                 gap.china_usd,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Generic, Protocol, TypeVar, overload
 
 from ..domain import (
@@ -22,6 +23,9 @@ from ..domain import (
     ExchangeRate,
     Inspection,
     KazakhstanPIRecord,
+    Money,
+    Party,
+    PlateId,
 )
 
 __all__ = [
@@ -32,6 +36,8 @@ __all__ = [
     "LazyItems",
     "Page",
     "RecordQuery",
+    "ScanLine",
+    "ScanRecord",
 ]
 
 BATCH_LIMIT = 50  # both authorities' batch endpoints take at most 50 keys
@@ -39,6 +45,40 @@ PLATES_LIMIT = 50  # both list endpoints take at most 50 repeated plate filters 
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+
+@dataclass(frozen=True, slots=True)
+class ScanLine:
+    """What reports read of one goods line: its HS-6, gross mass and value."""
+
+    hs6: str
+    gross_kg: Decimal
+    value: Money
+
+
+@dataclass(frozen=True, slots=True)
+class ScanRecord:
+    """What reports read of one manifest / PI record, read from the wire without building the
+    whole domain record (parties, drivers, containers, texts): a cold report reads every record
+    of its window, and mapping each in full was most of its CPU time. Each field is read and
+    checked by the same parsers as the full mapping, so both agree on every value.
+
+    ``key``: GACC batch number / KGD PI number; ``declared_at``: GACC declaration / KGD
+    registration; ``final_at``: the side's final event (release when importing, exit when
+    exporting), None while open; ``rate_date``: the day whose NBK rates value the record (see
+    :mod:`customs_gateway.discrepancies`); ``carrier``: id and name only (country not read).
+    """
+
+    key: str
+    common_manifest_id: str | None
+    direction: Direction
+    declared_at: dt.datetime
+    final_at: dt.datetime | None
+    plate: PlateId
+    carrier: Party
+    rate_date: dt.date
+    total_value: Money
+    goods: tuple[ScanLine, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +172,10 @@ class ChinaSource(Protocol):
         """One page (1-based, size ≤ 100) in declaration-time order."""
         ...
 
+    async def manifest_scan_page(self, query: RecordQuery, page: int, size: int) -> Page[ScanRecord]:
+        """As :meth:`manifest_page`, each record read only for reports (never cached)."""
+        ...
+
     def iter_manifests(self, query: RecordQuery, page_size: int = 100) -> AsyncIterator[ChinaManifestRecord]:
         """Every record matching ``query``, page after page."""
         ...
@@ -172,6 +216,10 @@ class KazakhstanSource(Protocol):
 
     async def record_page(self, query: RecordQuery, offset: int, limit: int) -> Page[KazakhstanPIRecord]:
         """One page (0-based offset, limit ≤ 500) in registration-time order."""
+        ...
+
+    async def record_scan_page(self, query: RecordQuery, offset: int, limit: int) -> Page[ScanRecord]:
+        """As :meth:`record_page`, each record read only for reports (never cached)."""
         ...
 
     def iter_records(self, query: RecordQuery, page_size: int = 500) -> AsyncIterator[KazakhstanPIRecord]: ...

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from ...cache import CacheConfig, EntityCache, ListQuery, TtlClass
 from ...domain import Checkpoint, ChinaManifestRecord, Inspection
-from ..base import ChinaSource, Page, RecordQuery
+from ..base import ChinaSource, Page, RecordQuery, ScanRecord
 from .policy import TtlRules
 from .reader import CachedResource, cached_resource
 from .values import ChinaPage, InspectionList, list_key, record_query_params, utc_text
@@ -89,6 +89,10 @@ class CachedChinaSource:
         loaded = (await self._pages.load([key], fetch))[key]
         assert loaded is not None
         return Page(items=loaded.items, total=loaded.total)
+
+    async def manifest_scan_page(self, query: RecordQuery, page: int, size: int) -> Page[ScanRecord]:
+        # Not cached: scans cache their aggregates (reports' partials), not the day's records.
+        return await self._inner.manifest_scan_page(query, page, size)
 
     async def iter_manifests(self, query: RecordQuery, page_size: int = 100) -> AsyncIterator[ChinaManifestRecord]:
         key = list_key("manifests", page_size=page_size, **record_query_params(query))

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, TypeVar
 from ...cache import CacheConfig, EntityCache, ListQuery, TtlClass
 from ...domain import ArrivalNotice, Checkpoint, ExchangeRate, Inspection, KazakhstanPIRecord
 from ...errors import InvalidInput
-from ..base import KazakhstanSource, Page, RecordQuery
+from ..base import KazakhstanSource, Page, RecordQuery, ScanRecord
 from .policy import TtlRules
 from .reader import CachedResource, cached_resource
 from .values import DayRates, InspectionList, KazakhstanPage, list_key, record_query_params, utc_text
@@ -107,6 +107,10 @@ class CachedKazakhstanSource:
         loaded = (await self._pages.load([key], fetch))[key]
         assert loaded is not None
         return Page(items=loaded.items, total=loaded.total)
+
+    async def record_scan_page(self, query: RecordQuery, offset: int, limit: int) -> Page[ScanRecord]:
+        # Not cached: scans cache their aggregates (reports' partials), not the day's records.
+        return await self._inner.record_scan_page(query, offset, limit)
 
     async def iter_records(self, query: RecordQuery, page_size: int = 500) -> AsyncIterator[KazakhstanPIRecord]:
         key = list_key("pi_records", page_size=page_size, **record_query_params(query))

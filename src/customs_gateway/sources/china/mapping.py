@@ -32,6 +32,7 @@ from ...domain import (
 from ...money import cn_currency, parse_amount
 from ...plates import parse_plate
 from ...timeutil import parse_cn_time
+from ..base import ScanLine, ScanRecord
 from .payloads import WireObject
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "map_checkpoint",
     "map_inspection",
     "map_manifest",
+    "map_manifest_scan",
 ]
 
 DIRECTION_BY_IE_FLAG = {"E": Direction.CN_TO_KZ, "I": Direction.KZ_TO_CN}
@@ -178,6 +180,38 @@ def map_manifest(raw: object) -> ChinaManifestRecord:
         total_gross_kg=wire.parsed("totalGrossWt", _weight),
         total_value=Money(wire.parsed("totalAmount", _amount), currency),
         goods=tuple(_goods_line(line) for line in wire.objs("goods")),
+    )
+
+
+def _scan_line(wire: WireObject) -> ScanLine:
+    return ScanLine(
+        hs6=wire.parsed("codeTs", _cn_tariff_code)[1],
+        gross_kg=wire.parsed("grossWt", _weight),
+        value=Money(wire.parsed("declTotal", _amount), wire.parsed("currCode", cn_currency)),
+    )
+
+
+def map_manifest_scan(raw: object) -> ScanRecord:
+    """What reports read of one manifest, with :func:`map_manifest`'s checks and parsers on
+    those fields (the others are not read: a scan reads every record of its window)."""
+    wire = _record_name(raw, "manifest", "batchNo")
+    ie_flag = wire.text("ieFlag")
+    direction = DIRECTION_BY_IE_FLAG.get(ie_flag)
+    if direction is None:
+        raise wire.fail("ieFlag", f"unknown direction {ie_flag[:8]!r}")
+    declared_at = wire.parsed("declTime", parse_cn_time)
+    final_field = "ieTime" if direction is Direction.CN_TO_KZ else "releaseTime"
+    return ScanRecord(
+        key=wire.text("batchNo"),
+        common_manifest_id=wire.opt_text("commonManifestNo"),
+        direction=direction,
+        declared_at=declared_at,
+        final_at=wire.opt_parsed(final_field, parse_cn_time),
+        plate=parse_plate(wire.obj("vehicle").text("plateNo")),
+        carrier=_party(wire.obj("carrier")),
+        rate_date=declared_at.date(),  # Beijing wall time: discrepancies.china_rate_date
+        total_value=Money(wire.parsed("totalAmount", _amount), wire.parsed("currCode", cn_currency)),
+        goods=tuple(_scan_line(line) for line in wire.objs("goods")),
     )
 
 

@@ -15,10 +15,10 @@ from typing import Any, TypeVar
 from ...domain import Checkpoint, ChinaManifestRecord, Inspection
 from ...errors import InvalidInput
 from ...timeutil import format_cn_time
-from ..base import PLATES_LIMIT, LazyItems, Page, RecordQuery
+from ..base import PLATES_LIMIT, LazyItems, Page, RecordQuery, ScanRecord
 from .client import ChinaClient, NotFoundCode
-from .mapping import IE_FLAG_BY_DIRECTION, map_checkpoint, map_inspection, map_manifest
-from .payloads import BatchResult, contract_error, read_batch, read_list, read_page
+from .mapping import IE_FLAG_BY_DIRECTION, map_checkpoint, map_inspection, map_manifest, map_manifest_scan
+from .payloads import BatchResult, PageData, contract_error, read_batch, read_list, read_page
 from .settings import ChinaSourceSettings
 
 __all__ = ["ChinaSourceImpl"]
@@ -148,12 +148,19 @@ class ChinaSourceImpl:
             bucket.sort(key=lambda inspection: (inspection.started_at, inspection.id))
         return grouped
 
-    async def manifest_page(self, query: RecordQuery, page: int, size: int) -> Page[ChinaManifestRecord]:
+    async def _manifest_wire_page(self, query: RecordQuery, page: int, size: int) -> PageData:
         _check_page(page, size)
         params = [*_manifest_params(query), ("pageNum", str(page)), ("pageSize", str(size))]
         data = await self._client.get(_MANIFESTS, params)
-        wire_page = read_page(data, "manifest page")
+        return read_page(data, "manifest page")
+
+    async def manifest_page(self, query: RecordQuery, page: int, size: int) -> Page[ChinaManifestRecord]:
+        wire_page = await self._manifest_wire_page(query, page, size)
         return Page(items=LazyItems(wire_page.items, _by_position(map_manifest)), total=wire_page.total)
+
+    async def manifest_scan_page(self, query: RecordQuery, page: int, size: int) -> Page[ScanRecord]:
+        wire_page = await self._manifest_wire_page(query, page, size)
+        return Page(items=LazyItems(wire_page.items, _by_position(map_manifest_scan)), total=wire_page.total)
 
     def iter_manifests(self, query: RecordQuery, page_size: int = 100) -> AsyncIterator[ChinaManifestRecord]:
         size = min(page_size, self._settings.page_size)

@@ -32,6 +32,7 @@ from ...domain import (
     VehicleRef,
 )
 from ...plates import parse_plate
+from ..base import ScanLine, ScanRecord
 from . import xml
 from .payloads import Reader
 
@@ -50,6 +51,7 @@ __all__ = [
     "list_items",
     "not_found_keys",
     "pi_record",
+    "pi_scan",
 ]
 
 DIRECTIONS: dict[str, Direction] = {"IM": Direction.CN_TO_KZ, "EK": Direction.KZ_TO_CN}
@@ -133,12 +135,16 @@ def _driver(r: Reader) -> Driver:
     )
 
 
-def _goods_line(r: Reader, currency: str) -> GoodsLine:
+def _hs6(r: Reader) -> tuple[str, str]:
     code = r.text("TNVEDCode")
     try:
-        code6 = hs6(code)
+        return code, hs6(code)
     except ValueError as exc:
         raise r.fail("TNVEDCode", f"not a tariff code: {code[:20]!r}") from exc
+
+
+def _goods_line(r: Reader, currency: str) -> GoodsLine:
+    code, code6 = _hs6(r)
     return GoodsLine(
         authority=Authority.KGD,
         line_no=r.count("LineNumber"),
@@ -169,15 +175,7 @@ def pi_record(el: xml.Element, position: int | None = None) -> KazakhstanPIRecor
         else None
     )
     currency = r.text("InvoiceCurrency")
-    goods_list = r.opt_sub("Goods")
-    goods = (
-        ()
-        if goods_list is None
-        else tuple(
-            _goods_line(Reader(item, f"{r.where}/GoodsItem #{index}"), currency)
-            for index, item in enumerate(xml.children(goods_list.el, "GoodsItem"), start=1)
-        )
-    )
+    goods = tuple(_goods_line(item, currency) for item in _goods_items(r))
     return KazakhstanPIRecord(
         pi_number=r.text("PINumber"),
         common_manifest_id=r.opt_text("CommonManifestId"),
@@ -209,6 +207,42 @@ def pi_record(el: xml.Element, position: int | None = None) -> KazakhstanPIRecor
         total_value=Money(r.amount("TotalInvoiceValue", _MONEY_PLACES), currency),
         total_value_kzt=r.amount("TotalValueKZT", _MONEY_PLACES),
         goods=goods,
+    )
+
+
+def _goods_items(r: Reader) -> list[Reader]:
+    goods_list = r.opt_sub("Goods")
+    if goods_list is None:
+        return []
+    items = xml.children(goods_list.el, "GoodsItem")
+    return [Reader(item, f"{r.where}/GoodsItem #{index}") for index, item in enumerate(items, start=1)]
+
+
+def pi_scan(el: xml.Element, position: int | None = None) -> ScanRecord:
+    """What reports read of ``<PreliminaryInformation>``, with :func:`pi_record`'s checks and
+    parsers on those fields (the others are not read: a scan reads every record of its window)."""
+    r = _reader(el, position, "PINumber")
+    direction = r.choice("Direction", DIRECTIONS)
+    currency = r.text("InvoiceCurrency")
+    final_field = "ReleaseDateTime" if direction is Direction.CN_TO_KZ else "ExitDateTime"
+    return ScanRecord(
+        key=r.text("PINumber"),
+        common_manifest_id=r.opt_text("CommonManifestId"),
+        direction=direction,
+        declared_at=r.moment("RegistrationDateTime"),
+        final_at=r.opt_moment(final_field),
+        plate=parse_plate(r.sub("Transport").text("VehicleRegNumber")),
+        carrier=_party(r.sub("Carrier")),
+        rate_date=r.day("ExchangeRateDate"),  # the rate KGD applied: discrepancies.kazakhstan_rate_date
+        total_value=Money(r.amount("TotalInvoiceValue", _MONEY_PLACES), currency),
+        goods=tuple(
+            ScanLine(
+                hs6=_hs6(item)[1],
+                gross_kg=item.amount("GrossMass", _MASS_PLACES),
+                value=Money(item.amount("InvoiceValue", _MONEY_PLACES), currency),
+            )
+            for item in _goods_items(r)
+        ),
     )
 
 

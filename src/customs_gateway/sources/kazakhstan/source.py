@@ -18,7 +18,7 @@ import httpx
 from ...domain import ArrivalNotice, Authority, Checkpoint, ExchangeRate, Inspection, KazakhstanPIRecord
 from ...errors import InvalidInput, UpstreamContract
 from ...timeutil import format_kz_time
-from ..base import PLATES_LIMIT, KazakhstanSource, LazyItems, Page, RecordQuery
+from ..base import PLATES_LIMIT, KazakhstanSource, LazyItems, Page, RecordQuery, ScanRecord
 from . import mapping, xml
 from .client import KazakhstanClient, NotFound, resource_path
 from .settings import KazakhstanSourceSettings
@@ -299,6 +299,17 @@ class KazakhstanSourceImpl:
             "PreliminaryInformationList",
             "PreliminaryInformation",
             mapping.pi_record,
+            offset,
+            limit,
+        )
+
+    async def record_scan_page(self, query: RecordQuery, offset: int, limit: int) -> Page[ScanRecord]:
+        return await self._page(
+            _PI,
+            self._record_params(query),
+            "PreliminaryInformationList",
+            "PreliminaryInformation",
+            mapping.pi_scan,
             offset,
             limit,
         )
