@@ -183,7 +183,14 @@ def test_nothing_broken_is_cached_after_malformed_bodies(data: DataWorld) -> Non
         assert broken["data"]["manifest"] is None or broken["data"]["manifest"]["china"] is None
         assert {e["extensions"]["code"] for e in broken["errors"]} <= {"UPSTREAM_CONTRACT", "UPSTREAM_UNAVAILABLE"}
         reset(data)
-        healthy = gql(http, ONE, id=trip.cn_batch_no)
+        # A load the broken query started may still be in flight (prefetches outlive a response on a
+        # loaded machine) and an identical request joins it: that shares its error once, but caches
+        # nothing, so the trip heals within a few tries; a cached broken answer never would.
+        for _ in range(5):
+            healthy = gql(http, ONE, id=trip.cn_batch_no)
+            if "errors" not in healthy:
+                break
+            time.sleep(0.2)
         assert "errors" not in healthy, healthy
         china = healthy["data"]["manifest"]["china"]
         assert china["batchNo"] == trip.cn_batch_no
