@@ -240,8 +240,9 @@ def match(china: ChinaManifestRecord, kazakhstan: KazakhstanPIRecord, *, phase: 
     At phase ≥ 1 two present common ids decide alone; a record missing its id falls back to
     plate and time with a lower confidence. Plate and time: the same vehicle (a province the
     Kazakh side dropped is tolerated) within the window; the score adds the HS-6 overlap, the
-    closeness in time, an exact plate and gross masses within :data:`MASS_TOLERANCE`, and is
-    capped at 0.95: without a common id a join is never certain.
+    closeness in time, an exact plate, equal gross masses (less for masses within
+    :data:`MASS_TOLERANCE`) and equal package counts, and is capped at 0.95: without a common id
+    a join is never certain.
     """
     if china.direction is not kazakhstan.direction:
         return None
@@ -258,8 +259,16 @@ def match(china: ChinaManifestRecord, kazakhstan: KazakhstanPIRecord, *, phase: 
     span = max(window.before, window.after).total_seconds() or 1.0
     closeness = 1.0 - min(abs(delta.total_seconds()) / span, 1.0)
     exact_plate = 0.05 if found.plate_match is PlateMatch.EXACT else 0.0
-    masses_agree = 0.05 if found.mass_gap is not None and abs(found.mass_gap) <= MASS_TOLERANCE else 0.0
-    score = 0.5 + 0.2 * found.hs6_overlap + 0.15 * closeness + exact_plate + masses_agree
+    # Both declarations copy one consignment note: equal gross masses (and package counts) say
+    # "this very load" far better than time does when a truck makes two runs a day with the
+    # same goods; masses within tolerance still count a little (one side weighed the truck).
+    masses = 0.0
+    if found.mass_gap is not None and found.mass_gap == 0:
+        masses = 0.1
+    elif found.mass_gap is not None and abs(found.mass_gap) <= MASS_TOLERANCE:
+        masses = 0.05
+    packages = 0.05 if china.total_packages == kazakhstan.total_packages else 0.0
+    score = 0.5 + 0.15 * found.hs6_overlap + 0.1 * closeness + exact_plate + masses + packages
     return Link(LinkMethod.PLATE_AND_TIME, round(min(score, 0.95), 3), found)
 
 
