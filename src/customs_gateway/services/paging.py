@@ -26,6 +26,10 @@ MAX_FIRST = 100
 DEFAULT_WINDOW = dt.timedelta(hours=24)
 # One page never walks more than this of either authority's data.
 MAX_WINDOW = dt.timedelta(days=31)
+# A default window ends at "now" rounded UP to this grain: the same dashboard refreshed within it
+# asks both authorities for the same list (so list pages hit the cache instead of missing on every
+# request with a new end instant). No record is declared in the future, so the rounding adds none.
+DEFAULT_END_GRAIN_S = 15
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +49,8 @@ class PageResult(Generic[T]):
 def resolve_window(
     start: dt.datetime | None, end: dt.datetime | None, now: Callable[[], dt.datetime]
 ) -> tuple[dt.datetime, dt.datetime]:
-    """[start, end) in UTC: ``end`` defaults to now, ``start`` to 24 h before ``end``.
+    """[start, end) in UTC: ``end`` defaults to now (rounded up to :data:`DEFAULT_END_GRAIN_S`),
+    ``start`` to 24 h before ``end``.
 
     Raises:
         InvalidInput: naive times, start not before end, or longer than :data:`MAX_WINDOW`.
@@ -54,7 +59,7 @@ def resolve_window(
         if value is not None and value.tzinfo is None:
             raise InvalidInput(f"{name} needs a UTC offset (e.g. 2025-11-28T10:00:00+05:00)")
     if end is None:
-        end = start + DEFAULT_WINDOW if start is not None else now()
+        end = start + DEFAULT_WINDOW if start is not None else _round_up(now())
     if start is None:
         start = end - DEFAULT_WINDOW
     if start >= end:
@@ -62,6 +67,12 @@ def resolve_window(
     if end - start > MAX_WINDOW:
         raise InvalidInput(f"the time window may span at most {MAX_WINDOW.days} days")
     return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
+
+
+def _round_up(instant: dt.datetime) -> dt.datetime:
+    epoch = instant.timestamp()
+    rounded = -(-epoch // DEFAULT_END_GRAIN_S) * DEFAULT_END_GRAIN_S
+    return dt.datetime.fromtimestamp(rounded, dt.UTC)
 
 
 def check_first(first: int) -> int:
