@@ -186,6 +186,12 @@ class ServerSettings(BaseModel):
     document_cache_size: int = 1024
     # The time budget of one GraphQL operation: every upstream call under it gets what is left.
     operation_deadline_s: float = Field(default=15.0, gt=0)
+    # CPython's gen-0 collection threshold (its default, 700, runs a collection every 700 net
+    # new container objects). A cold report keeps KGD list pages (tens of thousands of XML
+    # elements each) alive across awaits, so at 700 they were promoted and full collections
+    # walked them over and over: a quarter of a cold report's CPU. Reference cycles are rare
+    # here (refcounting frees nearly everything), so a larger threshold costs little memory.
+    gc_gen0_threshold: int = Field(default=50_000, ge=700)
 
 
 class GatewaySettings(BaseSettings):

@@ -4,6 +4,7 @@ and one JSON log line per GraphQL operation and per upstream call, with no secre
 from __future__ import annotations
 
 import asyncio
+import gc
 import io
 import logging
 from collections.abc import Iterator
@@ -156,6 +157,13 @@ def test_readyz_reports_each_upstream_and_healthz_is_alive(observed: Observed, w
         assert upstream["latency_ms"]["p50"] is not None and upstream["last_success_at"] is not None
     alive = httpx.get(observed.url + "/healthz")
     assert (alive.status_code, alive.json()) == (200, {"status": "alive"})
+
+
+def test_the_lifespan_freezes_the_startup_heap_and_raises_the_gc_threshold(world: World) -> None:
+    # The world's gateway serves from this process: its lifespan set the collector process-wide.
+    settings = gateway_settings(world.china.server.url, world.kazakhstan.server.url)
+    assert gc.get_threshold()[0] == settings.server.gc_gen0_threshold == 50_000
+    assert gc.get_freeze_count() > 0
 
 
 async def test_readyz_is_503_until_the_lifespan_has_started(world: World) -> None:
