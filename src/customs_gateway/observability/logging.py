@@ -149,4 +149,9 @@ def configure_logging(level: int | str = logging.INFO, stream: IO[str] | None = 
     handler.addFilter(RedactingFilter())
     root.addHandler(handler)
     root.setLevel(level)
+    # Our upstream line (customs_gateway.upstream) already records every exchange with authority,
+    # endpoint route, outcome and duration; httpx's own INFO line would double each one and write
+    # the full URL, ids and query strings included.
+    for chatty in ("httpx", "httpcore"):
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))
     return handler
