@@ -29,7 +29,6 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
-import json
 import os
 import random
 import statistics
@@ -51,7 +50,20 @@ from customs_sim.dataset import GroundTruth, build_dataset, default_cache_dir
 from customs_sim.generator import DatasetParams
 from customs_sim.model import Side
 from customs_sim.serving import serve_in_thread
-from gateway import ADMIN, API_KEY, AUTH, CN_SECRET, END, KZ_SECRET, START, counts, free_port, percentile, wait_for
+from gateway import (
+    ADMIN,
+    API_KEY,
+    AUTH,
+    CN_SECRET,
+    END,
+    KZ_SECRET,
+    START,
+    counts,
+    environment,
+    free_port,
+    percentile,
+    wait_for,
+)
 
 CROSSINGS = ("KHORGOS", "ALASHANKOU", "BAKHTY", "DULATA", "JEMINAY")
 DAYS = [START + dt.timedelta(days=n) for n in range((END - START).days + 1)]
@@ -81,24 +93,6 @@ INSPECTIONS = """query($f: InspectionFilter) { inspections(filter: $f, first: 20
 def dashboard_filter(crossing: str, day: dt.date) -> dict[str, Any]:
     start = dt.datetime.combine(day, dt.time(), dt.UTC)
     return {"crossingPoints": [crossing], "from": start.isoformat(), "to": (start + dt.timedelta(days=1)).isoformat()}
-
-
-def environment(cn_port: int, kz_port: int) -> dict[str, str]:
-    return {
-        **os.environ,
-        "CUSTOMS_SIM_CHINA_SECRET": CN_SECRET,
-        "CUSTOMS_SIM_KAZAKHSTAN_SECRET": KZ_SECRET,
-        "CUSTOMS_SIM_ADMIN_TOKEN": ADMIN,
-        "CUSTOMS_GATEWAY_CHINA__BASE_URL": f"http://127.0.0.1:{cn_port}",
-        "CUSTOMS_GATEWAY_CHINA__APP_SECRET": CN_SECRET,
-        "CUSTOMS_GATEWAY_KAZAKHSTAN__BASE_URL": f"http://127.0.0.1:{kz_port}",
-        "CUSTOMS_GATEWAY_KAZAKHSTAN__CLIENT_SECRET": KZ_SECRET,
-        "CUSTOMS_GATEWAY_SERVER__GRAPHIQL": "false",
-        "CUSTOMS_GATEWAY_SECURITY__API_KEYS": json.dumps(
-            [{"client_id": "benchmark", "role": "china_customs", "key_hash": hash_key(API_KEY)}]
-        ),
-        "CUSTOMS_GATEWAY_SECURITY__RATE_LIMIT__ENABLED": "false",
-    }
 
 
 @contextlib.contextmanager
