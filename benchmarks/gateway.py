@@ -116,9 +116,9 @@ def wait_for(url: str, process: subprocess.Popen[bytes], timeout_s: float = 600.
     raise SystemExit(f"{url} did not come up in {timeout_s} s")
 
 
-def environment(cn_port: int, kz_port: int, **extra: str) -> dict[str, str]:
+def environment(cn_port: int, kz_port: int, role: str = "china_customs", **extra: str) -> dict[str, str]:
     """The environment of the benchmarks' simulators and gateway processes: their shared secrets,
-    the simulators' ports, a china_customs API key (:data:`API_KEY`), no GraphiQL and no rate limit
+    the simulators' ports, an API key (:data:`API_KEY`) of ``role``, no GraphiQL and no rate limit
     (the benchmarks are one client asking as fast as it can); ``extra`` adds or overrides."""
     return {
         **os.environ,
@@ -131,7 +131,7 @@ def environment(cn_port: int, kz_port: int, **extra: str) -> dict[str, str]:
         "CUSTOMS_GATEWAY_KAZAKHSTAN__CLIENT_SECRET": KZ_SECRET,
         "CUSTOMS_GATEWAY_SERVER__GRAPHIQL": "false",
         "CUSTOMS_GATEWAY_SECURITY__API_KEYS": json.dumps(
-            [{"client_id": "benchmark", "role": "china_customs", "key_hash": hash_key(API_KEY)}]
+            [{"client_id": "benchmark", "role": role, "key_hash": hash_key(API_KEY)}]
         ),
         "CUSTOMS_GATEWAY_SECURITY__RATE_LIMIT__ENABLED": "false",
         **extra,

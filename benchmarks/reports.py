@@ -24,9 +24,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
-import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -37,15 +35,12 @@ from typing import Any
 
 import httpx
 
-from customs_gateway.security.apikeys import hash_key
 from customs_sim.admin_client import AdminClient
 from customs_sim.dataset import build_dataset, default_cache_dir
 from customs_sim.generator import DatasetParams
+from gateway import ADMIN, AUTH, environment, free_port, wait_for
 
 START, END = dt.date(2025, 1, 1), dt.date(2025, 3, 31)
-CN_SECRET, KZ_SECRET, ADMIN = "bench-cn-secret", "bench-kz-secret", "bench-admin"
-API_KEY = "cgw_benchmark_" + "r" * 32
-AUTH = {"X-API-Key": API_KEY}
 COLD_TARGET_S, WARM_TARGET_S, PEAK_TARGET_MB = 10.0, 0.100, 600.0
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -54,25 +49,6 @@ TRADE_FLOW = """query($f: ReportFilterInput!, $i: ReportInterval!) {
     periodStart crossingPoint direction
     china { valueUsd grossKg trucks } kazakhstan { valueUsd grossKg trucks } valueGapUsd
   } }"""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def wait_for(url: str, process: subprocess.Popen[bytes], timeout_s: float = 600.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"process for {url} exited with {process.returncode}")
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(url, timeout=2).status_code < 500:
-                return
-        time.sleep(0.2)
-    raise SystemExit(f"{url} did not come up in {timeout_s} s")
 
 
 def cpu_s(pid: int) -> float:
@@ -90,22 +66,8 @@ def memory_mb(pid: int) -> tuple[float, float]:
 @contextlib.contextmanager
 def running(cache_dir: Path, end: dt.date) -> Iterator[dict[str, Any]]:
     cn_port, kz_port, gw_port = free_port(), free_port(), free_port()
-    env = {
-        **os.environ,
-        "CUSTOMS_SIM_CHINA_SECRET": CN_SECRET,
-        "CUSTOMS_SIM_KAZAKHSTAN_SECRET": KZ_SECRET,
-        "CUSTOMS_SIM_ADMIN_TOKEN": ADMIN,
-        "CUSTOMS_GATEWAY_CHINA__BASE_URL": f"http://127.0.0.1:{cn_port}",
-        "CUSTOMS_GATEWAY_CHINA__APP_SECRET": CN_SECRET,
-        "CUSTOMS_GATEWAY_KAZAKHSTAN__BASE_URL": f"http://127.0.0.1:{kz_port}",
-        "CUSTOMS_GATEWAY_KAZAKHSTAN__CLIENT_SECRET": KZ_SECRET,
-        "CUSTOMS_GATEWAY_SERVER__GRAPHIQL": "false",
-        # Measure however long the cold scan takes on a loaded machine, rather than abort it.
-        "CUSTOMS_GATEWAY_REPORTS__SCAN_DEADLINE_S": "3600",
-        "CUSTOMS_GATEWAY_SECURITY__API_KEYS": json.dumps(
-            [{"client_id": "benchmark", "role": "analyst", "key_hash": hash_key(API_KEY)}]
-        ),
-    }
+    # Measure however long the cold scan takes on a loaded machine, rather than abort it.
+    env = environment(cn_port, kz_port, role="analyst", CUSTOMS_GATEWAY_REPORTS__SCAN_DEADLINE_S="3600")
     dataset = ["--start", str(START), "--end", str(end), "--cache-dir", str(cache_dir)]
     sims = [
         subprocess.Popen([sys.executable, "-m", "customs_sim.cli", "china", *dataset, "--port", str(cn_port)], env=env),
