@@ -301,6 +301,7 @@ def create_app(
             audit=audit,
             public_paths=security.public_paths,
             api_key_header=security.api_key_header,
+            failures=limiter,
         ),
         # After authentication: counts per Principal.
         *([Middleware(RateLimitMiddleware, limiter=limiter)] if limiter is not None else []),

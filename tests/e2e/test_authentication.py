@@ -65,7 +65,10 @@ def _confused(payload: dict[str, Any]) -> str:
 @pytest.fixture(scope="module")
 def gateway(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     jwks = write_jwks(tmp_path_factory.mktemp("jwks"))
-    settings = gateway_settings(world.china.server.url, world.kazakhstan.server.url, security=security_settings(jwks))
+    # Every case here presents a refused credential from 127.0.0.1 on purpose: the lockout of such an
+    # address has its own tests (tests/integration/test_gateway_rate_limit.py).
+    security = security_settings(jwks, rate_limit={"failed_auth_per_minute": 0})
+    settings = gateway_settings(world.china.server.url, world.kazakhstan.server.url, security=security)
     with serve_in_thread(create_app(settings)) as server:
         yield server.url
 

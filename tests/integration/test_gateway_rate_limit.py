@@ -65,6 +65,58 @@ def test_an_unreachable_rate_limit_store_lets_requests_through(unreachable_redis
     assert statuses == [200, 200, 200]
 
 
+def test_an_address_guessing_keys_is_locked_out_right_key_included() -> None:
+    settings = {"api_keys": api_key_entries(), "rate_limit": {"failed_auth_per_minute": 5}}
+    with guarded_gateway(**settings) as client:
+        right = {"X-API-Key": KEYS[Role.ANALYST]}
+        assert client.post("/graphql", json=QUERY, headers=right).status_code == 200
+        guesses = [
+            client.post("/graphql", json=QUERY, headers={"X-API-Key": f"guess-{i:04d}-{'x' * 40}"}).status_code
+            for i in range(5)
+        ]
+        bearer = client.post("/graphql", json=QUERY, headers={"Authorization": "Bearer forged.token.here"})
+        locked = client.post("/graphql", json=QUERY, headers=right)
+        anonymous = client.post("/graphql", json=QUERY)  # nothing presented: the demo role, not locked out
+        health = client.get("/healthz")
+    assert guesses == [401] * 5
+    assert bearer.status_code == 429 and locked.status_code == 429
+    wait = int(locked.headers["Retry-After"])
+    assert 1 <= wait <= 60
+    assert locked.json() == {
+        "data": None,
+        "errors": [
+            {
+                "message": f"too many refused credentials from this address: retry in {wait} s",
+                "extensions": {"code": "RATE_LIMITED", "retryAfterSeconds": wait},
+            }
+        ],
+    }
+    assert anonymous.status_code == 200 and health.status_code == 200
+
+
+def test_failed_authentication_limit_can_be_turned_off() -> None:
+    settings = {"api_keys": api_key_entries(), "rate_limit": {"failed_auth_per_minute": 0}}
+    with guarded_gateway(**settings) as client:
+        guesses = [
+            client.post("/graphql", json=QUERY, headers={"X-API-Key": f"guess-{i:04d}-{'x' * 40}"}).status_code
+            for i in range(40)
+        ]
+        right = client.post("/graphql", json=QUERY, headers={"X-API-Key": KEYS[Role.ANALYST]})
+    assert guesses == [401] * 40 and right.status_code == 200
+
+
+def test_replicas_share_failed_authentication_counts_through_redis(redis_url: str) -> None:
+    storage = {"storage": redis_url, "key_prefix": f"t{uuid.uuid4().hex[:8]}", "failed_auth_per_minute": 3}
+    settings = {"api_keys": api_key_entries(), "rate_limit": storage}
+    wrong = {"X-API-Key": "guess-" + "y" * 40}
+    with guarded_gateway(**settings) as first, guarded_gateway(**settings) as second:
+        statuses = [
+            (first if i % 2 else second).post("/graphql", json=QUERY, headers=wrong).status_code for i in range(3)
+        ]
+        locked = first.post("/graphql", json=QUERY, headers={"X-API-Key": KEYS[Role.ANALYST]})
+    assert statuses == [401, 401, 401] and locked.status_code == 429
+
+
 @pytest.fixture(scope="module")
 def plain() -> httpx.Client:
     with guarded_gateway(cors={"allow_origins": ["https://portal.kgd.example"]}) as client:

@@ -127,6 +127,11 @@ class RateLimitSettings(BaseModel):
     ``storage``: a ``limits`` storage URI; ``memory://`` counts in this process, ``redis://host:port/db``
     (or ``rediss://``) shares the counts between replicas. ``strategy``: ``moving-window`` (exact,
     more work per request) or ``fixed-window``. Clients without credentials are counted by address.
+
+    ``failed_auth_per_minute``: credentials refused from one client address within a minute before
+    that address is refused outright (429, ``Retry-After``), right credentials included, until the
+    window has room again: guessing API keys or forging tokens then costs a minute per few dozen
+    guesses. ``0`` turns it off. Clients behind one NAT share the count: size it for that.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -135,6 +140,7 @@ class RateLimitSettings(BaseModel):
     storage: str = "memory://"
     strategy: Literal["moving-window", "fixed-window"] = "moving-window"
     key_prefix: str = "customs-gateway-rl"
+    failed_auth_per_minute: int = Field(default=30, ge=0)
 
 
 class CorsSettings(BaseModel):

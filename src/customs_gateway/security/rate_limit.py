@@ -31,6 +31,9 @@ __all__ = ["ClientRateLimiter", "RateLimitMiddleware"]
 
 logger = logging.getLogger("customs_gateway.rate_limit")
 
+# The namespace of refused-credential counts (per client address), apart from any role's.
+_FAILURES = "failed-authentication"
+
 
 def _async_storage_uri(uri: str) -> tuple[str, dict[str, str]]:
     """``limits``' async storage for ``uri``; Redis through redis-py (already a dependency)."""
@@ -68,6 +71,34 @@ class ClientRateLimiter:
             return self._security.anonymous_role.value
         return principal.role
 
+    def _wait(self, reset_time: float) -> int:
+        return max(1, math.ceil(reset_time - self._clock()))
+
+    async def failures_retry_after(self, address: str) -> int | None:
+        """``None`` while ``address`` may still present credentials, else the seconds to wait."""
+        allowed = self._security.rate_limit.failed_auth_per_minute
+        if allowed == 0:
+            return None
+        item = RateLimitItemPerMinute(allowed)
+        try:
+            if await self._limiter.test(item, self._prefix, _FAILURES, address):
+                return None
+            stats = await self._limiter.get_window_stats(item, self._prefix, _FAILURES, address)
+        except Exception:  # the storage failed: fail open, loudly
+            logger.warning("rate limit storage failed; request let through", exc_info=True)
+            return None
+        return self._wait(stats.reset_time)
+
+    async def count_failure(self, address: str) -> None:
+        """Count one refused credential from ``address``."""
+        allowed = self._security.rate_limit.failed_auth_per_minute
+        if allowed == 0:
+            return
+        try:
+            await self._limiter.hit(RateLimitItemPerMinute(allowed), self._prefix, _FAILURES, address)
+        except Exception:
+            logger.warning("rate limit storage failed; failed authentication not counted", exc_info=True)
+
     async def retry_after(self, principal: Principal, address: str) -> int | None:
         """Count one request; ``None`` when allowed, else the seconds to wait (at least 1)."""
         role = self._role(principal)
@@ -80,7 +111,7 @@ class ClientRateLimiter:
         except Exception:  # the storage failed: fail open, loudly
             logger.warning("rate limit storage failed; request let through", exc_info=True)
             return None
-        return max(1, math.ceil(stats.reset_time - self._clock()))
+        return self._wait(stats.reset_time)
 
 
 class RateLimitMiddleware:
