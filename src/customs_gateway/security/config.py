@@ -74,7 +74,9 @@ class JwtSettings(BaseModel):
     """Bearer tokens from an identity provider. HS256 with ``hs256_secret`` (environment only), RS256
     with the public keys of ``jwks_file``; ``iss``, ``aud``, ``exp`` and ``nbf`` are always checked,
     and ``exp`` is required. ``role_claim`` names the role (one of :class:`Role`),
-    ``carrier_claim`` the carrier id of a ``carrier`` token, ``client_claim`` the client id."""
+    ``carrier_claim`` the carrier id of a ``carrier`` token, ``client_claim`` the client id.
+    ``jwks_file`` is looked at again every ``jwks_reload_s`` seconds while tokens arrive and re-read
+    when it changed (key rotation without a restart; ``0``: never)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -83,6 +85,7 @@ class JwtSettings(BaseModel):
     algorithms: tuple[str, ...] = ("RS256",)
     hs256_secret: SecretStr | None = None
     jwks_file: Path | None = None
+    jwks_reload_s: float = Field(default=10.0, ge=0)
     role_claim: str = "role"
     carrier_claim: str = "carrier_id"
     client_claim: str = "sub"

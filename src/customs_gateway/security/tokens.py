@@ -10,6 +10,9 @@ algorithms configured are accepted, so:
 
 Messages say whether a token expired or is otherwise invalid, never which check or key failed.
 
+RS256 keys come from a JWKS file that is re-read when it changes (``jwks_reload_s``, see
+:mod:`.jwks`); when the keys change, the verified tokens kept below are forgotten.
+
 A client sends the same token for its whole lifetime, so a verified token's Principal is kept
 (bounded LRU, keyed by the token's SHA-256) until the token's ``exp``: a repeat costs a hash
 instead of a signature check (RS256: ~200 µs of CPU → ~2 µs, ``benchmarks/auth.py``). Only
@@ -29,6 +32,7 @@ import jwt
 
 from ..errors import Unauthenticated
 from .config import JwtSettings
+from .jwks import JwksFile
 from .principal import Principal
 from .roles import Role
 
@@ -47,14 +51,19 @@ class TokenVerifier:
         self._clock = clock
         self._verified: OrderedDict[bytes, tuple[Principal, float]] = OrderedDict()
         self._hmac_key = settings.hs256_secret.get_secret_value() if settings.hs256_secret else None
-        self._jwks: jwt.PyJWKSet | None = None
+        self._jwks: JwksFile | None = None
         if settings.jwks_file is not None:
-            self._jwks = jwt.PyJWKSet.from_json(settings.jwks_file.read_text(encoding="utf-8"))
+            self._jwks = JwksFile(settings.jwks_file, reload_s=settings.jwks_reload_s)
+        self._generation = 0
 
     def verify(self, token: str) -> Principal:
         if len(token) > MAX_TOKEN_LENGTH or not token.isascii():
             raise Unauthenticated(_INVALID)
         digest = hashlib.sha256(token.encode("ascii")).digest()
+        if self._jwks is not None and self._jwks.refresh() != self._generation:
+            # the keys changed: a token verified with a withdrawn key must not live on in the cache
+            self._verified.clear()
+            self._generation = self._jwks.generation
         hit = self._verified.get(digest)
         if hit is not None:
             principal, expires = hit
@@ -77,7 +86,7 @@ class TokenVerifier:
             return self._hmac_key
         assert self._jwks is not None  # RS256 configured implies a JWKS (settings check it)
         kid = header.get("kid")
-        candidates = [k for k in self._jwks.keys if k.key_type == "RSA" and (kid is None or k.key_id == kid)]
+        candidates = [k for k in self._jwks.in_force() if k.key_type == "RSA" and (kid is None or k.key_id == kid)]
         if len(candidates) != 1:  # no kid with several keys is ambiguous: refuse rather than guess
             raise Unauthenticated(_INVALID)
         return candidates[0].key
