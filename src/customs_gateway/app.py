@@ -269,6 +269,7 @@ def create_app(
                 serving.up = False
                 gc.unfreeze()
                 await report_cache.close()
+        logger.info("gateway stopped: upstream connections and caches closed")
 
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),

@@ -139,6 +139,8 @@ def _serve(args: argparse.Namespace) -> int:
         host=host,
         port=port,
         workers=workers,
+        proxy_headers=bool(settings.server.forwarded_allow_ips),
+        forwarded_allow_ips=settings.server.forwarded_allow_ips or None,
         log_level=args.log_level,
         access_log=False,
         log_config=None,  # uvicorn's own lines go to the root logger: JSON like ours

@@ -192,6 +192,11 @@ class ServerSettings(BaseModel):
     # walked them over and over: a quarter of a cold report's CPU. Reference cycles are rare
     # here (refcounting frees nearly everything), so a larger threshold costs little memory.
     gc_gen0_threshold: int = Field(default=50_000, ge=700)
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto `serve` believes (uvicorn's
+    # forwarded_allow_ips): the client address that rate limits, the refused-credentials lockout
+    # and the audit log see. Only the proxies in front of the gateway: anyone else could name any
+    # address. "" believes no one.
+    forwarded_allow_ips: str = "127.0.0.1"
 
 
 class GatewaySettings(BaseSettings):
