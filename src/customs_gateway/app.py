@@ -50,7 +50,9 @@ from .observability import (
 from .recognition import RecognitionPolicy
 from .report_routes import report_routes
 from .reports import ReportService
+from .reports.pool import ScanPool
 from .resilience import CircuitState, UpstreamGuard
+from .scan_worker import run_worker, worker_config
 from .schema import GatewayContext, build_context, build_schema
 from .schema.observe import operation_observer
 from .security import principal_of
@@ -249,6 +251,12 @@ def create_app(
                 len(crossings.all),
                 settings.cache.backend if cache is not None else "off",
             )
+            pool: ScanPool | None = None
+            if settings.reports.scan_workers and china_http is None and kazakhstan_http is None:
+                # Worker processes build their own clients: injected ones (tests) cannot follow.
+                pool = ScanPool(settings.reports.scan_workers, run_worker, worker_config(settings).dumps())
+                pool.start()
+                stack.push_async_callback(pool.close)
             _freeze_startup_heap(settings.server.gc_gen0_threshold)
             serving.up = True
             try:
@@ -260,6 +268,7 @@ def create_app(
                     settings.reports.options(),
                     report_cache,
                     _utc_now,
+                    pool=pool,
                 )
                 yield {
                     "gateway": GatewayState(china, kazakhstan, crossings, window, reports, recognition, thresholds),

@@ -140,6 +140,12 @@ _DEFAULT_RECOGNITION = (
 )
 
 
+def default_scan_workers(cores: int | None) -> int:
+    """Two scan worker processes where there are two cores or more, else none: a cold report is
+    CPU-bound, and with one core a worker only adds the cost of sending partials back."""
+    return 2 if (cores or 1) >= 2 else 0
+
+
 class ReportSettings(BaseModel):
     """Reports (``docs/reports.md``): limits, concurrency towards each authority, partials' cache."""
 
@@ -157,6 +163,12 @@ class ReportSettings(BaseModel):
     memo_mb: int = Field(default=32, ge=0, description="in-process first level before the partials' cache")
     scan_deadline_s: float = Field(
         default=300.0, gt=0, description="budget for scanning a report's missing chunks (not the operation's)"
+    )
+    scan_workers: int = Field(
+        default_factory=lambda: default_scan_workers(os.cpu_count()),
+        ge=0,
+        le=64,
+        description="processes scanning chunks (0: in the server process); default 2 with 2+ cores",
     )
     cache: CacheConfig = CacheConfig(max_entries=50_000, max_bytes=128 * 1024 * 1024, namespace="cgw-reports")
 

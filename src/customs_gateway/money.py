@@ -128,9 +128,10 @@ def convert(money: Money, to_currency: str, rates: Mapping[str, ExchangeRate]) -
         raise TypeError(f"money amount must be a Decimal, not {type(money.amount).__name__}")
     if money.currency == to_currency:
         return Money(money.amount.quantize(_CENT, context=_CONTEXT), to_currency)
-    with decimal.localcontext(_CONTEXT):
-        tenge = money.amount * _kzt_per_unit(money.currency, rates)
-        converted = (tenge / _kzt_per_unit(to_currency, rates)).quantize(_CENT)
+    # The context's own operations, not ``localcontext``: the same arithmetic without entering
+    # and leaving a context per call (a cold report converts every goods line it reads).
+    tenge = _CONTEXT.multiply(money.amount, _kzt_per_unit(money.currency, rates))
+    converted = _CONTEXT.divide(tenge, _kzt_per_unit(to_currency, rates)).quantize(_CENT, context=_CONTEXT)
     return Money(converted, to_currency)
 
 

@@ -129,6 +129,7 @@ def gateway_settings(
     server: dict[str, Any] | None = None,
     security: dict[str, Any] | None = None,
     cache: dict[str, Any] | None = None,
+    reports: dict[str, Any] | None = None,
     **china_overrides: Any,
 ) -> Any:
     """Settings of a test gateway; it accepts the test credentials of ``tests.security_fixtures``
@@ -154,6 +155,7 @@ def gateway_settings(
         # Rate limits have their own tests (tests/integration/test_gateway_rate_limit.py).
         security=security if security is not None else security_settings(rate_limit={"enabled": False}),
         cache=cache if cache is not None else {"enabled": False},
+        reports=reports or {},
     )
 
 
@@ -200,7 +202,9 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DataWorld]:
         truth = stack.enter_context(GroundTruth(files))
         cn_server = stack.enter_context(serve_in_thread(cn.app))
         kz_server = stack.enter_context(serve_in_thread(kz.app))
-        gw_server = stack.enter_context(serve_in_thread(create_app(gateway_settings(cn_server.url, kz_server.url))))
+        # Reports here are scanned by worker processes (docs/reports.md), as a server with 2+ cores does.
+        settings = gateway_settings(cn_server.url, kz_server.url, reports={"scan_workers": 2})
+        gw_server = stack.enter_context(serve_in_thread(create_app(settings)))
         yield DataWorld(files, truth, Sim(cn_server, cn.admin), Sim(kz_server, kz.admin), gw_server.url)
 
 

@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import io
 import math
+import multiprocessing
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -512,3 +513,12 @@ def test_an_authority_down_fails_the_report_cleanly_and_caches_nothing(
     data.kazakhstan.reset()
     assert reports(data_client, TRADE_FLOW, f=window, g=["CROSSING"], i="DAY") == []  # no trips that day
     assert sum(data.kazakhstan.counters().values()) > 0  # scanned again: the failed chunks were not cached
+
+
+def test_the_reports_here_run_in_two_scan_worker_processes(data_client: httpx.Client) -> None:
+    """This world's gateway scans with ``[reports] scan_workers = 2`` (tests/e2e/conftest.py): the
+    answers above, checked against the ground truth, are the workers' partials merged."""
+    reports(data_client, TRADE_FLOW, f={"from": FROM, "to": TO}, g=["CROSSING"], i="DAY")
+    workers = [p for p in multiprocessing.active_children() if p.name.startswith("report-scan-")]
+    assert sorted(p.name for p in workers) == ["report-scan-0", "report-scan-1"]
+    assert all(p.is_alive() for p in workers)

@@ -23,6 +23,7 @@ import datetime as dt
 import math
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from ..crossings import CrossingPoint
@@ -36,6 +37,7 @@ from .partials import ChunkPartial, Flow, SidePartial, minutes_between
 __all__ = ["ChunkScanner", "RatesByDay", "Stub", "door_to_door", "fold_record", "gather_all", "link_stubs"]
 
 T = TypeVar("T")
+_ZERO = Decimal(0)
 RatesByDay = Mapping[dt.date, Mapping[str, ExchangeRate]]
 _CN_PAGE = 100  # GACC's largest page
 _KZ_PAGE = 500  # KGD's largest page
@@ -50,10 +52,14 @@ class Stub:
     declared_at: dt.datetime
     final_at: dt.datetime | None  # release (importing side) / exit (exporting side)
     record: ScanRecord  # kept until the chunk is linked
+    usd_by_hs6: dict[str, Decimal]  # the priced lines in USD: valuation reuses them, not converting again
 
 
-def _fold_lines(side: SidePartial, lines: Sequence[ScanLine], rates: Mapping[str, ExchangeRate]) -> Flow:
+def _fold_lines(
+    side: SidePartial, lines: Sequence[ScanLine], rates: Mapping[str, ExchangeRate]
+) -> tuple[Flow, dict[str, Decimal]]:
     total = Flow(trucks=1)
+    usd_by_hs6: dict[str, Decimal] = {}
     seen_hs6: set[str] = set()
     seen_chapters: set[str] = set()
     for line in lines:
@@ -67,6 +73,7 @@ def _fold_lines(side: SidePartial, lines: Sequence[ScanLine], rates: Mapping[str
         else:
             flow.value_usd += usd
             total.value_usd += usd
+            usd_by_hs6[line.hs6] = usd_by_hs6.get(line.hs6, _ZERO) + usd
         flow.gross_kg += line.gross_kg
         total.gross_kg += line.gross_kg
         if line.hs6 not in seen_hs6:
@@ -75,7 +82,7 @@ def _fold_lines(side: SidePartial, lines: Sequence[ScanLine], rates: Mapping[str
         seen_chapters.add(line.hs6[:2])
     for chapter in seen_chapters:
         side.chapter_trucks[chapter] = side.chapter_trucks.get(chapter, 0) + 1
-    return total
+    return total, usd_by_hs6
 
 
 def _fold_final(side: SidePartial, declared_at: dt.datetime, final_at: dt.datetime | None) -> None:
@@ -89,9 +96,10 @@ def _fold_final(side: SidePartial, declared_at: dt.datetime, final_at: dt.dateti
 def fold_record(side: SidePartial, record: ScanRecord, rates: RatesByDay) -> Stub:
     """One side's record into its partial, valued at the NBK rates of its own rate date (China:
     the Beijing date of the declaration; Kazakhstan: the date KGD applied)."""
-    side.total.add(_fold_lines(side, record.goods, rates.get(record.rate_date, {})))
+    total, usd_by_hs6 = _fold_lines(side, record.goods, rates.get(record.rate_date, {}))
+    side.total.add(total)
     _fold_final(side, record.declared_at, record.final_at)
-    return Stub(record.common_manifest_id, record.plate, record.declared_at, record.final_at, record)
+    return Stub(record.common_manifest_id, record.plate, record.declared_at, record.final_at, record, usd_by_hs6)
 
 
 def _plate_key(plate: PlateId) -> str:
@@ -195,7 +203,14 @@ class ChunkScanner:
         partial.linked = len(pairs)
         for pair in pairs:
             cn_stub, kz_stub = pair if direction is Direction.CN_TO_KZ else (pair[1], pair[0])
-            partial.valuation.fold_pair(cn_stub.record, kz_stub.record, rates, crossing.id, day)
+            partial.valuation.fold_pair(
+                cn_stub.record,
+                kz_stub.record,
+                rates,
+                crossing.id,
+                day,
+                lines_usd=(cn_stub.usd_by_hs6, kz_stub.usd_by_hs6),
+            )
         return partial
 
 

@@ -26,6 +26,7 @@ from ..sources.base import ChinaSource, KazakhstanSource
 from .filters import GroupKey, Interval, ReportFilter, ReportLimits, make_filter
 from .memo import PartialMemo
 from .partials import PARTS, ChunkPartial, InspectionPartial, Part
+from .pool import ScanPool
 from .rows import (
     ClearanceRow,
     InspectionRow,
@@ -70,7 +71,11 @@ class ReportService:
         cache: EntityCache | None,
         clock: Callable[[], dt.datetime],
         wall_clock: Callable[[], float] = time.time,
+        *,
+        pool: ScanPool | None = None,
     ) -> None:
+        """``pool``: worker processes that scan missing chunks (:mod:`.pool`); without one they are
+        scanned here, with ``china`` and ``kazakhstan``."""
         self._china = china
         self._kazakhstan = kazakhstan
         self._crossings = crossings
@@ -88,6 +93,7 @@ class ReportService:
             china_slots=asyncio.Semaphore(options.china_concurrency),
             kazakhstan_slots=asyncio.Semaphore(options.kazakhstan_concurrency),
         )
+        self._scan = pool.scan if pool is not None else self._scanner.scan
 
     @property
     def limits(self) -> ReportLimits:
@@ -250,7 +256,7 @@ class ReportService:
 
         async def one(key: str, crossing: CrossingPoint, direction: Direction, day: dt.date) -> None:
             async with self._chunk_slots:
-                partial = await self._scanner.scan(crossing, direction, day, rates)
+                partial = await self._scan(crossing, direction, day, rates)
             policy = self._policy(day)
             encoded = partial.parts()
             for part, data in encoded.items():

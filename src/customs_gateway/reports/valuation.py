@@ -131,7 +131,11 @@ class ValuationPartial:
         rates: Mapping[dt.date, Mapping[str, ExchangeRate]],
         crossing: str,
         day: dt.date,
+        *,
+        lines_usd: tuple[Mapping[str, Decimal], Mapping[str, Decimal]] | None = None,
     ) -> None:
+        """One linked trip. ``lines_usd``: each side's priced lines in USD by HS-6 at these same
+        rates, when the caller has them already (the scan converts every line once, for trade flow)."""
         cn_rates = rates.get(china.rate_date)
         kz_rates = rates.get(kazakhstan.rate_date)
         gap = totals_gap(
@@ -149,7 +153,9 @@ class ValuationPartial:
         carrier = china.carrier.id or kazakhstan.carrier.id or china.carrier.name
         self.by_carrier.setdefault(carrier, GapTotals()).add(trip)
         self.carrier_names.setdefault(carrier, china.carrier.name)
-        cn_hs6, kz_hs6 = _lines_usd(china.goods, cn_rates), _lines_usd(kazakhstan.goods, kz_rates)
+        if lines_usd is None:
+            lines_usd = _lines_usd(china.goods, cn_rates), _lines_usd(kazakhstan.goods, kz_rates)
+        cn_hs6, kz_hs6 = lines_usd
         importing_is_kz = china.direction is Direction.CN_TO_KZ
         for code in cn_hs6.keys() | kz_hs6.keys():
             cn, kz = cn_hs6.get(code, _ZERO), kz_hs6.get(code, _ZERO)
