@@ -91,11 +91,6 @@ def run_worker(conn: Connection, config: bytes) -> None:
     """The worker process's entry point (a :data:`~customs_gateway.reports.pool.WorkerTarget`)."""
     settings: ScanWorkerConfig = pickle.loads(config)  # noqa: S301 - our own server process wrote it
     configure_logging(settings.log_level)
-    # As in the server (app._freeze_startup_heap): KGD pages are large trees alive across awaits.
-    gc.collect()
-    gc.freeze()
-    _, gen1, gen2 = gc.get_threshold()
-    gc.set_threshold(settings.gc_gen0_threshold, gen1, gen2)
     # uvloop where installed (uvicorn[standard] brings it), as uvicorn runs the server.
     with contextlib.suppress(KeyboardInterrupt), asyncio.Runner(loop_factory=_loop_factory()) as runner:
         runner.run(_serve(conn, settings))  # Ctrl-C reaches the whole process group: a quiet stop
@@ -141,7 +136,19 @@ async def _serve(conn: Connection, settings: ScanWorkerConfig) -> None:
             china_slots=asyncio.Semaphore(settings.china_slots),
             kazakhstan_slots=asyncio.Semaphore(settings.kazakhstan_slots),
         )
-        await _Session(conn, scanner, CrossingRegistry.from_settings(settings.crossings)).run()
+        crossings = CrossingRegistry.from_settings(settings.crossings)
+        _freeze_heap(settings.gc_gen0_threshold)
+        await _Session(conn, scanner, crossings).run()
+
+
+def _freeze_heap(gen0_threshold: int) -> None:
+    """As the server does (``app._freeze_startup_heap``), once the clients are built: modules,
+    clients and TLS contexts live as long as the worker, and every full collection would walk
+    them again (KGD pages are large trees, alive across awaits, so collections are frequent)."""
+    gc.collect()
+    gc.freeze()
+    _, gen1, gen2 = gc.get_threshold()
+    gc.set_threshold(gen0_threshold, gen1, gen2)
 
 
 class _Session:

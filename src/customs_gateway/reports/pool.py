@@ -92,6 +92,7 @@ class ScanPool:
         self._rate_keys = itertools.count(1)
         self._tables: deque[tuple[RatesByDay, int]] = deque(maxlen=_RATES_REMEMBERED)
         self._closed = False
+        self._notices: set[asyncio.Task[None]] = set()
 
     @property
     def size(self) -> int:
@@ -144,10 +145,16 @@ class ScanPool:
             message = ("scan", request_id, crossing.id, direction.value, day.isoformat(), rates_key, budget)
             await self._send(worker, (*message, current_request_id()))
             parts, authorities = await done
+        except ScanWorkerGone:
+            if done.done() and not done.cancelled():
+                done.exception()  # failed with the worker while this was sending: retrieved here
+            raise
         except asyncio.CancelledError:
             if worker.pending.pop(request_id, None) is not None and worker.alive:
-                with contextlib.suppress(OSError):
-                    worker.conn.send(("cancel", request_id))
+                # Through the send lock, in a task of its own: this one is being cancelled.
+                notice = asyncio.get_running_loop().create_task(self._notify(worker, ("cancel", request_id)))
+                self._notices.add(notice)
+                notice.add_done_callback(self._notices.discard)
             raise
         finally:
             worker.pending.pop(request_id, None)
@@ -166,14 +173,28 @@ class ScanPool:
 
     async def _send(self, worker: _Worker, message: tuple[Any, ...]) -> None:
         """Send off the event loop: a message larger than the pipe's buffer waits for the worker
-        to read it (a worker still starting does not read yet)."""
+        to read it (a worker still starting does not read yet). The write runs to its end even
+        if the sender is cancelled (shielded, under the worker's lock), so two messages never
+        interleave on the pipe."""
         data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+        write = asyncio.get_running_loop().create_task(self._write(worker, data))
+        write.add_done_callback(_retrieved)
+        await asyncio.shield(write)
+
+    async def _write(self, worker: _Worker, data: bytes) -> None:
         async with worker.send_lock:
+            if not worker.alive:
+                raise ScanWorkerGone("a report scan worker stopped")
             try:
                 await asyncio.to_thread(worker.conn.send_bytes, data)
             except OSError as exc:
                 self._gone(worker)
                 raise ScanWorkerGone("a report scan worker stopped") from exc
+
+    async def _notify(self, worker: _Worker, message: tuple[Any, ...]) -> None:
+        """Send a message nobody waits for the answer of (a worker that is gone needs none)."""
+        with contextlib.suppress(ScanWorkerGone):
+            await self._send(worker, message)
 
     def _readable(self, worker: _Worker) -> None:
         try:
@@ -213,10 +234,8 @@ class ScanPool:
         """Stop every worker (chunks in flight fail); waits up to a few seconds, then terminates."""
         self._closed = True
         for worker in self._workers:
-            if worker is None or not worker.alive:
-                continue
-            with contextlib.suppress(OSError):
-                worker.conn.send(("stop",))
+            if worker is not None and worker.alive:
+                await self._notify(worker, ("stop",))
         for worker in self._workers:
             if worker is None:
                 continue
@@ -225,6 +244,12 @@ class ScanPool:
                 worker.process.terminate()
                 await asyncio.to_thread(worker.process.join, _STOP_WAIT_S)
             self._gone(worker)
+
+
+def _retrieved(task: asyncio.Task[None]) -> None:
+    """A write whose sender was cancelled fails unseen: the reader notices a dead worker anyway."""
+    if not task.cancelled():
+        task.exception()
 
 
 def _load(worker: _Worker | None) -> int:
