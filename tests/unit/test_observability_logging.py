@@ -24,6 +24,7 @@ from customs_gateway.domain import Authority
 from customs_gateway.errors import UpstreamUnavailable
 from customs_gateway.observability import (
     GatewayMetrics,
+    JsonFormatter,
     RequestIdMiddleware,
     bind_request_id,
     configure_logging,
@@ -102,6 +103,27 @@ def test_secrets_never_reach_the_output(log_stream: io.StringIO) -> None:
     assert first["client_secret"] == "[REDACTED]"
     assert "'appId': 'app-1'" in first["message"]
     assert "RuntimeError" in second["exc"]
+
+
+def test_a_formatter_without_the_filter_masks_on_its_own() -> None:
+    """The handler configure_logging installs masks once (its filter); a JsonFormatter on a
+    handler without RedactingFilter must still mask everything itself."""
+    record = logging.LogRecord("customs_gateway.x", logging.INFO, __file__, 1, "Bearer %s", (SECRET,), None)
+    record.client_secret = SECRET
+    record.body = f"client_secret={SECRET}"
+    output = JsonFormatter().format(record)
+    assert SECRET not in output
+    line = orjson.loads(output)
+    assert line["client_secret"] == "[REDACTED]" and line["message"] == "Bearer [REDACTED]"
+
+
+def test_filtered_lines_are_masked_once_and_carry_no_bookkeeping(log_stream: io.StringIO) -> None:
+    long_value = "x" * 300 + f" Bearer {SECRET}"  # past the memoized length: masked all the same
+    logging.getLogger("customs_gateway.x").info("sent", extra={"detail": long_value, "token": SECRET})
+    (line,) = lines(log_stream)
+    assert SECRET not in log_stream.getvalue()
+    assert line["detail"].endswith("Bearer [REDACTED]") and line["token"] == "[REDACTED]"
+    assert set(line) == {"ts", "level", "logger", "message", "detail", "token"}
 
 
 def test_lines_without_a_request_have_no_request_id(log_stream: io.StringIO) -> None:

@@ -15,6 +15,7 @@ credentials) and here, as a last line: values under known secret names (``Author
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import re
 import sys
@@ -64,8 +65,15 @@ _NAMES = (
 )
 _KEY_VALUE = re.compile(rf"(?i)\b({_NAMES})(\\?[\"']?\s*[:=]\s*\\?[\"']?)(?!\[REDACTED\])[^\s\"'&,;}}\]\\]+")
 _SCHEME = re.compile(r"(?i)\b(bearer|basic)\s+(?!\[REDACTED\])[A-Za-z0-9._~+/=-]+")
-_STANDARD_ATTRS = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
+# Set on a record by RedactingFilter once it has masked it: the formatter then need not mask it again.
+_REDACTED_MARK = "_customs_gateway_redacted"
+_STANDARD_ATTRS = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
+    "message",
+    "asctime",
+    _REDACTED_MARK,
+}
 _HANDLER_NAME = "customs_gateway.json"
+_MEMO_CHARS = 256  # shorter texts (labels, routes, ids: the same few recur on every line) are memoized
 
 
 def is_secret_name(name: str) -> bool:
@@ -75,7 +83,20 @@ def is_secret_name(name: str) -> bool:
 
 def redact_text(text: str) -> str:
     """Mask ``Bearer xyz``, ``sign=abc``, ``"client_secret": "…"`` and the like in free text."""
+    if len(text) <= _MEMO_CHARS:
+        return _redact_short(text)
+    return _redact(text)
+
+
+def _redact(text: str) -> str:
     return _KEY_VALUE.sub(rf"\1\2{REDACTED}", _SCHEME.sub(rf"\1 {REDACTED}", text))
+
+
+# Every log line masks each of its values; an upstream line's five are the same few texts
+# ("KGD", "ok", a route...) line after line, and two regular-expression passes per value were a
+# visible part of a request's CPU. Bounded, and keyed by the text only: the answer is a pure
+# function of it.
+_redact_short = functools.lru_cache(maxsize=4096)(_redact)
 
 
 def redact(value: Any) -> Any:
@@ -83,9 +104,7 @@ def redact(value: Any) -> Any:
     if isinstance(value, str):
         return redact_text(value)
     if isinstance(value, Mapping):
-        return {
-            str(key): REDACTED if is_secret_name(str(key)) else redact(item) for key, item in value.items()
-        }
+        return {str(key): REDACTED if is_secret_name(str(key)) else redact(item) for key, item in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
         return [redact(item) for item in value]
     return value
@@ -102,12 +121,15 @@ class RedactingFilter(logging.Filter):
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, _REDACTED_MARK, False):
+            return True  # a second handler with this filter: already done
         record.msg = redact_text(record.getMessage())
         record.args = None
         for key, value in _extras(record).items():
             setattr(record, key, REDACTED if is_secret_name(key) else redact(value))
         if getattr(record, "request_id", None) is None:
             record.request_id = current_request_id()
+        setattr(record, _REDACTED_MARK, True)
         return True
 
 
@@ -115,18 +137,22 @@ class JsonFormatter(logging.Formatter):
     """One JSON object per record: ``ts``, ``level``, ``logger``, ``message``, ``request_id``, extras."""
 
     def format(self, record: logging.LogRecord) -> str:
+        # Masked by RedactingFilter already (the handler configure_logging installs has both),
+        # unless this formatter serves a handler without it: then it masks on its own.
+        done = getattr(record, _REDACTED_MARK, False)
+        message = record.getMessage()
         line: dict[str, Any] = {
             "ts": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "message": redact_text(record.getMessage()),
+            "message": message if done else redact_text(message),
         }
         request_id = getattr(record, "request_id", None) or current_request_id()
         if request_id is not None:
             line["request_id"] = request_id
         for key, value in _extras(record).items():
             if key != "request_id":
-                line[key] = REDACTED if is_secret_name(key) else redact(value)
+                line[key] = value if done else REDACTED if is_secret_name(key) else redact(value)
         if record.exc_info:
             line["exc"] = redact_text(self.formatException(record.exc_info))
         elif record.exc_text:

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeAlias, TypeVar, Union, cast
 
 import strawberry
-from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
+from graphql import FieldNode, FragmentDefinitionNode, FragmentSpreadNode, InlineFragmentNode, SelectionNode
 
 from ..services import Lazy
 from .access import rule_for, ruled
@@ -64,15 +64,32 @@ def now_or_later(lazy: Lazy[T], then: Callable[[T], R]) -> MaybeAwaitable[R]:
 def selects(info: strawberry.Info[Any, Any], *path: str) -> bool:
     """Whether the query asks for the field at ``path`` under the field being resolved (e.g.
     ``"kazakhstan", "arrival"``; through fragments too), so a resolver can start a call in its
-    first round only when it will be needed."""
+    first round only when it will be needed.
 
-    def found(selections: Iterable[Selection], path: tuple[str, ...]) -> bool:
+    Walks the parsed document itself (graphql-core's nodes, what ``info.selected_fields`` is
+    converted from): the conversion builds the whole selected subtree, ~50 objects for one
+    manifest, before the resolver may start its first upstream call.
+    """
+    raw = info._raw_info
+    fragments: dict[str, FragmentDefinitionNode] = raw.fragments
+
+    def found(selections: Iterable[SelectionNode], path: tuple[str, ...]) -> bool:
         for selection in selections:
-            if isinstance(selection, SelectedField) and selection.name == path[0]:
-                if len(path) == 1 or found(selection.selections, path[1:]):
+            if isinstance(selection, FieldNode):
+                if selection.name.value == path[0] and (
+                    len(path) == 1
+                    or (selection.selection_set is not None and found(selection.selection_set.selections, path[1:]))
+                ):
                     return True
-            elif isinstance(selection, FragmentSpread | InlineFragment) and found(selection.selections, path):
-                return True
+            elif isinstance(selection, InlineFragmentNode):
+                if found(selection.selection_set.selections, path):
+                    return True
+            elif isinstance(selection, FragmentSpreadNode):
+                fragment = fragments.get(selection.name.value)
+                if fragment is not None and found(fragment.selection_set.selections, path):
+                    return True
         return False
 
-    return any(found(field.selections, path) for field in info.selected_fields)
+    return any(
+        node.selection_set is not None and found(node.selection_set.selections, path) for node in raw.field_nodes
+    )

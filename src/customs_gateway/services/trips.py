@@ -427,15 +427,20 @@ class Gateway:
         before it is resolved); ``expected``: the trip's direction when the id says it (a stable id) and the caller
         wants the arrival."""
         lookups = self.lookups
+        # The calls go out one after the other (each costs a few hundred µs of CPU to send) in
+        # the order they are started: KGD's first. KGD answers later (an XML exchange behind an
+        # OAuth token; and it gets up to four calls of the round to China's two), so a call to it
+        # sent last would finish the round last: the round lasts as long as its slowest call
+        # *plus* the time it waited to be sent.
+        kz: Lazy[KazakhstanPIRecord | None] = Lazy(lambda: lookups.kazakhstan_by_common_id(common_id)).start()
+        kz_inspections: Lazy[list[Inspection]] = Lazy(
+            lambda: lookups.kazakhstan_controls_by_common_id(common_id)
+        ).start()
         arrival: Lazy[ArrivalNotice | None] | None = None
         if expected is Direction.CN_TO_KZ:  # KGD notifies arrivals into Kazakhstan only
             arrival = Lazy(lambda: lookups.arrival_by_common_id(common_id)).start()
         cn: Lazy[ChinaManifestRecord | None] = Lazy(lambda: lookups.china_by_common_id(common_id)).start()
-        kz: Lazy[KazakhstanPIRecord | None] = Lazy(lambda: lookups.kazakhstan_by_common_id(common_id)).start()
         cn_inspections: Lazy[list[Inspection]] = Lazy(lambda: lookups.china_inspections_by_common_id(common_id)).start()
-        kz_inspections: Lazy[list[Inspection]] = Lazy(
-            lambda: lookups.kazakhstan_controls_by_common_id(common_id)
-        ).start()
         cn_result, kz_result = await asyncio.gather(_settle(cn.get()), _settle(kz.get()))
         if isinstance(cn_result, UpstreamError) and isinstance(kz_result, UpstreamError):
             raise cn_result

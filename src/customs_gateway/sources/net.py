@@ -1,4 +1,11 @@
-"""What a transport failure really was, whatever exception class the HTTP stack gave it.
+"""What both wire clients share: an HTTP client that keeps no cookies, and what a transport
+failure really was, whatever exception class the HTTP stack gave it.
+
+Neither authority's API uses cookies. An ``httpx.AsyncClient`` would still keep any an upstream
+set and send them back on every later request of every user (state shared across requests that
+nothing here wants), and it inspects each response for them: building the cookie jar's view of
+request and response was ~15 % of the CPU of one upstream exchange. :class:`CookielessClient`
+does neither.
 
 httpx-aiohttp maps aiohttp's ``ClientConnectorError`` (connection refused, no route, DNS failure)
 to ``httpx.ConnectTimeout``: its table maps the parent class ``ClientConnectionError`` to the
@@ -9,7 +16,11 @@ before calling a "timeout" a timeout. The chain of causes carries the operating 
 
 from __future__ import annotations
 
-__all__ = ["refused"]
+from typing import Any
+
+import httpx
+
+__all__ = ["CookielessClient", "refused"]
 
 _CHAIN_LIMIT = 8  # causes followed at most (chains are 2-3 long; a cycle must not loop forever)
 
@@ -24,3 +35,23 @@ def refused(exc: BaseException) -> bool:
             return True
         seen = seen.__cause__ or seen.__context__
     return False
+
+
+class _NoCookies(httpx.Cookies):
+    """An always-empty jar: ``Set-Cookie`` of an answer is ignored, nothing is ever sent."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        return None
+
+    def set(self, name: str, value: str, domain: str = "", path: str = "/") -> None:
+        return None
+
+
+class CookielessClient(httpx.AsyncClient):
+    """``httpx.AsyncClient`` that neither keeps nor sends cookies (see the module docstring)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        if kwargs.get("cookies"):
+            raise ValueError("upstream clients keep no cookies")
+        super().__init__(**kwargs)
+        self._cookies = _NoCookies()

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from ...resilience.config import BreakerConfig, LimiterConfig, RetryConfig, UpstreamPolicy
 from ..base import BATCH_LIMIT
+from ..net import CookielessClient
 
 __all__ = ["ChinaSourceSettings", "build_http_client"]
 
@@ -75,7 +76,7 @@ def build_http_client(
     Redirects are not followed: the wire contract has none, and a redirect would re-send a
     signature computed for another path.
     """
-    return httpx.AsyncClient(
+    return CookielessClient(
         timeout=settings.httpx_timeout(),
         limits=settings.httpx_limits(),
         transport=transport,

@@ -34,7 +34,7 @@ from ...errors import (
 )
 from ...observability.request_id import upstream_headers
 from ...resilience import CallObserver, ResilienceConfig, UpstreamGuard
-from ..net import refused
+from ..net import CookielessClient, refused
 from . import xml
 from .settings import KazakhstanSourceSettings
 
@@ -88,7 +88,7 @@ def create_http_client(
     settings: KazakhstanSourceSettings, transport: httpx.AsyncBaseTransport | None = None
 ) -> httpx.AsyncClient:
     """The one long-lived client for this upstream: explicit timeouts and pool limits, no redirects."""
-    return httpx.AsyncClient(
+    return CookielessClient(
         timeout=settings.timeout(),
         limits=settings.limits(),
         transport=transport,
