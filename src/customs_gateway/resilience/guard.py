@@ -153,9 +153,21 @@ class UpstreamGuard:
         default operation budget of its own, so retries are always bounded in time.
         """
         deadline = current_deadline() or Deadline.after(self._default_deadline_s, self._clock)
+        # The first attempt runs before stamina's loop exists: almost every call succeeds at
+        # once, and building the loop (tenacity's state, stop and wait objects, hooks) cost a
+        # tenth of an exchange's CPU, on every cold request's critical path. A first failure is
+        # replayed as the loop's attempt 1, so stamina decides about it, backs off and counts
+        # attempts exactly as if it had run there.
+        try:
+            return await self._attempt(endpoint, 1, deadline, attempt_fn)
+        except Exception as exc:  # handed to the retry loop below, which re-raises it
+            first_failure: Exception | None = exc
         plan = RetryPlan(self._policy.retry, idempotent, deadline, allow=self._closed)
         async for attempt in plan:
             with attempt:
+                if first_failure is not None:
+                    failure, first_failure = first_failure, None
+                    raise failure
                 return await self._attempt(endpoint, attempt.num, deadline, attempt_fn)
         raise AssertionError("unreachable: stamina re-raises the last error")
 

@@ -16,6 +16,7 @@ from strawberry.types import ExecutionContext
 
 from ..security.audit import AuditLog
 from ..security.config import SecuritySettings
+from ..security.cost_cache import CostCache
 from .audit import AuditExtension
 from .common import CrossingPoint
 from .context import GatewayContext, build_context
@@ -58,10 +59,10 @@ def build_schema(
     security = security or SecuritySettings()
     limits = security.limits
     rules = limit_rules(limits, introspection=security.introspection)
-    model, budget_of = cost_model(limits), role_budget(security)
+    costs, budget_of = CostCache(cost_model(limits), document_cache_size), role_budget(security)
 
     def operation_limits() -> SchemaExtension:
-        return OperationLimits(limits, rules, budget_of, model)
+        return OperationLimits(limits, rules, budget_of, costs)
 
     batching = BatchingConfig(max_operations=limits.max_batch) if limits.max_batch > 0 else None
     return GatewaySchema(

@@ -31,8 +31,9 @@ from graphql.validation import ASTValidationRule, MaxIntrospectionDepthRule, NoS
 from strawberry.extensions import ParserCache, SchemaExtension
 
 from ..errors import LimitExceeded, PageSizeExceeded
-from ..security.complexity import CostModel, estimate_cost, operation_shapes
+from ..security.complexity import CostModel, operation_shapes
 from ..security.config import SecuritySettings
+from ..security.cost_cache import CostCache
 from ..security.limits_config import LimitSettings
 from ..security.principal import principal_of
 from .errors import graphql_error
@@ -163,13 +164,13 @@ class OperationLimits(SchemaExtension):
         settings: LimitSettings,
         rules: tuple[type[ASTValidationRule], ...],
         budget_of: BudgetOf,
-        model: CostModel,
+        costs: CostCache,
     ) -> None:
         super().__init__()
         self._settings = settings
         self._rules = rules
         self._budget_of = budget_of
-        self._model = model
+        self._costs = costs
 
     def on_operation(self) -> Iterator[None]:
         context = self.execution_context
@@ -190,13 +191,14 @@ class OperationLimits(SchemaExtension):
         operation = get_operation_ast(document, operation_name)
         if operation is None or operation.operation is not OperationType.QUERY:
             return None  # execution refuses it before any resolver runs
-        estimate = estimate_cost(self.execution_context.schema._schema, document, operation, variables, self._model)
+        context = self.execution_context
+        estimate = self._costs.estimate(context.schema._schema, document, operation, variables, context.query)
         max_page = self._settings.max_page_size
         if estimate.largest_page > max_page:
             field = estimate.page_field or "a field"
             message = f"first: {estimate.largest_page} on {field} exceeds the page size limit {max_page}"
             return PageSizeExceeded("pageSize", estimate.largest_page, max_page, message)
-        role, budget = self._budget_of(self.execution_context.context)
+        role, budget = self._budget_of(context.context)
         if estimate.cost > budget:
             message = f"query cost {estimate.cost} exceeds the budget {budget} for role {role}"
             return LimitExceeded("cost", estimate.cost, budget, message)
