@@ -49,7 +49,7 @@ from ..errors import GatewayError
 from ..observability.request_id import current_request_id
 from ..resilience import current_deadline
 from ..security.audit import authorities_called
-from .partials import ChunkPartial
+from .partials import Part
 from .scan import RatesByDay
 
 __all__ = ["ScanPool", "WorkerTarget", "error_payload", "rebuild_error"]
@@ -71,14 +71,15 @@ class ScanWorkerGone(GatewayError):
 class _Worker:
     process: BaseProcess
     conn: Connection
-    pending: dict[int, asyncio.Future[tuple[dict[str, bytes], list[str]]]] = field(default_factory=dict)
+    pending: dict[int, asyncio.Future[tuple[dict[Part, bytes], list[str]]]] = field(default_factory=dict)
     rates_sent: deque[int] = field(default_factory=lambda: deque(maxlen=_RATES_REMEMBERED))
     send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     alive: bool = True
 
 
 class ScanPool:
-    """``workers`` scan processes running ``target``; :meth:`scan` has :class:`ChunkScanner`'s shape."""
+    """``workers`` scan processes running ``target``; :meth:`scan` answers a chunk as
+    :meth:`ChunkScanner.scan` does, encoded."""
 
     def __init__(self, workers: int, target: WorkerTarget, config: bytes) -> None:
         if workers < 1:
@@ -129,14 +130,15 @@ class ScanPool:
 
     async def scan(
         self, crossing: CrossingPoint, direction: Direction, day: dt.date, rates: RatesByDay
-    ) -> ChunkPartial:
-        """The chunk's partial, scanned by a worker; its gateway errors are raised as themselves."""
+    ) -> dict[Part, bytes]:
+        """The chunk's partial as the worker encoded it (:meth:`ChunkPartial.parts`, what the
+        partials' cache stores); the worker's gateway errors are raised as themselves."""
         worker = self._least_busy()
         rates_key = self._rates_key(rates)
         request_id = next(self._ids)
         deadline = current_deadline()
         budget = None if deadline is None else deadline.remaining()
-        done: asyncio.Future[tuple[dict[str, bytes], list[str]]] = asyncio.get_running_loop().create_future()
+        done: asyncio.Future[tuple[dict[Part, bytes], list[str]]] = asyncio.get_running_loop().create_future()
         worker.pending[request_id] = done
         try:
             if rates_key not in worker.rates_sent:
@@ -161,7 +163,7 @@ class ScanPool:
         called = authorities_called()
         if called is not None:
             called.update(authorities)
-        return ChunkPartial.from_parts(parts)  # type: ignore[arg-type]  # the four part names
+        return parts
 
     def _rates_key(self, rates: RatesByDay) -> int:
         for table, key in self._tables:

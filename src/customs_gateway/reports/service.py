@@ -93,7 +93,7 @@ class ReportService:
             china_slots=asyncio.Semaphore(options.china_concurrency),
             kazakhstan_slots=asyncio.Semaphore(options.kazakhstan_concurrency),
         )
-        self._scan = pool.scan if pool is not None else self._scanner.scan
+        self._pool = pool
 
     @property
     def limits(self) -> ReportLimits:
@@ -256,9 +256,10 @@ class ReportService:
 
         async def one(key: str, crossing: CrossingPoint, direction: Direction, day: dt.date) -> None:
             async with self._chunk_slots:
-                partial = await self._scan(crossing, direction, day, rates)
+                encoded = await self._scan(crossing, direction, day, rates)
+            # Only what this report reads is decoded; every part is stored as the scan encoded it.
+            partial = ChunkPartial.from_parts({part: encoded[part] for part in parts})
             policy = self._policy(day)
-            encoded = partial.parts()
             for part, data in encoded.items():
                 await self._store(_CHUNK_PARTS[part], key, data, policy)
             size = sum(len(encoded[part]) for part in parts)
@@ -269,6 +270,14 @@ class ReportService:
         with detached_deadline(self._options.scan_deadline_s):
             rates = await self._rates(f)
             await gather_all([one(*chunk) for chunk in missing])
+
+    async def _scan(
+        self, crossing: CrossingPoint, direction: Direction, day: dt.date, rates: RatesByDay
+    ) -> dict[Part, bytes]:
+        """One chunk's partial, encoded: by a worker process when there is a pool, else here."""
+        if self._pool is not None:
+            return await self._pool.scan(crossing, direction, day, rates)
+        return (await self._scanner.scan(crossing, direction, day, rates)).parts()
 
     async def _rates(self, f: ReportFilter) -> RatesByDay:
         # Beijing dates and KGD's rate dates lie within a day of the UTC declaration day.
