@@ -68,7 +68,9 @@ CREATE INDEX trips_by_pi ON trips (kz_pi_number) WHERE kz_pi_number IS NOT NULL;
 CREATE INDEX trips_by_common ON trips (common_id) WHERE common_id IS NOT NULL;
 CREATE INDEX trips_by_day ON trips (day, crossing, direction);
 """
-_CHUNK = 5_000
+# Rows per executemany: 1,000 kilobyte documents keep a build worker's heap ~100 MiB smaller than
+# 5,000 did (freed large buffers fragment the heap), at no measurable cost per row.
+_CHUNK = 1_000
 
 
 def default_cache_dir() -> Path:
@@ -119,7 +121,7 @@ class TruthWriter:
             "as_of": params.cutoff.isoformat(),
         }
         self._conn.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
-        self._rows: list[tuple[str, ...] | tuple[str | None, ...]] = []
+        self._rows: list[tuple[str | bytes | None, ...]] = []
 
     def add(self, trip: Trip) -> None:
         self._rows.append(
@@ -131,14 +133,16 @@ class TruthWriter:
                 trip.cn_batch_no,
                 trip.kz_pi_number,
                 trip.common_id,
-                to_json(trip).decode(),
+                to_json(trip),
             )
         )
         if len(self._rows) >= _CHUNK:
             self._flush()
 
     def _flush(self) -> None:
-        self._conn.executemany("INSERT INTO trips VALUES (?, ?, ?, ?, ?, ?, ?, ?)", self._rows)
+        # The document is bound as the UTF-8 bytes orjson wrote and stored as TEXT by the CAST (a
+        # type change, no transcoding): binding a str would decode it here and re-encode it in sqlite3.
+        self._conn.executemany("INSERT INTO trips VALUES (?, ?, ?, ?, ?, ?, ?, CAST(? AS TEXT))", self._rows)
         self._rows.clear()
 
     def close(self) -> None:

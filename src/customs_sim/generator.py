@@ -81,9 +81,13 @@ _DAY = 86_400
 _HOUR = 3_600
 _MIN = 60
 _CN_OFFSET = 8 * _HOUR
+# Integer cents and grams become Decimals by an exact product with these (exponent -2 or -3, as
+# ``scaleb`` gives, at half its cost).
 _CENT = Decimal("0.01")
+_GRAM = Decimal("0.001")
 _RATIO = Decimal("0.0001")
 _UTC = dt.UTC
+_from_timestamp = dt.datetime.fromtimestamp
 
 _CN_NOTES = {
     (InspectionKind.H986_SCAN, InspectionResult.NORMAL): ("图像正常", "机检图像未见异常"),
@@ -249,6 +253,7 @@ class _DayBuilder:
         self.rng = random.Random(f"{params.seed}:{day.isoformat()}:{crossing.id}")
         self.rand = self.rng.random
         self.base = dt.datetime.combine(day, dt.time(), _UTC)
+        self.base_ts = int(self.base.timestamp())
         self.as_of_s = (params.cutoff - self.base).total_seconds()
         self.switch_s = int((KZ_OFFSET_SWITCH - self.base).total_seconds())
         self.cn_hours = _hours(crossing.cn, _CN_OFFSET)
@@ -290,7 +295,8 @@ class _DayBuilder:
         return hours[0] + (day + 1) * _DAY
 
     def _at(self, s: int) -> dt.datetime:
-        return self.base + dt.timedelta(seconds=s)
+        # From the epoch in one C call: half the cost of ``base + timedelta(seconds=s)``, same value.
+        return _from_timestamp(self.base_ts + s, _UTC)
 
     # -- the day ------------------------------------------------------------------------------
 
@@ -605,9 +611,9 @@ class _DayBuilder:
         lines = draw_goods(rng, direction)
         day = self.day
         if cn_currency == "USD":
-            cn_values = [Decimal(line.usd_cents).scaleb(-2) for line in lines]
+            cn_values = [Decimal(line.usd_cents) * _CENT for line in lines]
         else:
-            cn_values = [convert(Decimal(line.usd_cents).scaleb(-2), day, "USD", "CNY") for line in lines]
+            cn_values = [convert(Decimal(line.usd_cents) * _CENT, day, "USD", "CNY") for line in lines]
         fair = [convert(v, pi_day, cn_currency, invoice_currency) for v in cn_values]
         kz_values = fair
         if undervalue:
@@ -645,9 +651,9 @@ class _DayBuilder:
                     product.description_en,
                     line.packages,
                     product.package_kind,
-                    Decimal(line.net_g).scaleb(-3),
-                    Decimal(line.gross_g).scaleb(-3),
-                    Decimal(kz_gross[i]).scaleb(-3),
+                    Decimal(line.net_g) * _GRAM,
+                    Decimal(line.gross_g) * _GRAM,
+                    Decimal(kz_gross[i]) * _GRAM,
                     cn_values[i],
                     kz_values[i],
                 )

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
+from customs_sim.memo import identity_memo
 from customs_sim.model import (
     Company,
     Direction,
+    Driver,
     EventKind,
     Inspection,
     InspectionKind,
@@ -67,6 +70,7 @@ _INSPECTION_TYPES: dict[InspectionKind, tuple[str, str]] = {
     InspectionKind.DOCUMENT_CHECK: ("2", "人工查验"),
     InspectionKind.WEIGHING: ("2", "人工查验"),
 }
+T = TypeVar("T")
 _RESULTS = {InspectionResult.NORMAL: ("1", "正常"), InspectionResult.ABNORMAL: ("2", "异常")}
 
 
@@ -184,6 +188,25 @@ def _company(company: Company) -> dict[str, str]:
     return {"code": company.id, "name": name, "country": company.country.value}
 
 
+def _driver(driver: Driver) -> dict[str, str]:
+    chinese_driver = driver.country is Side.CN
+    return {
+        "name": driver.name_native if chinese_driver else driver.name_latin,
+        "nameEn": driver.name_latin,
+        "passportNo": driver.id,
+        "nationality": "CHN" if chinese_driver else "KAZ",
+    }
+
+
+def _fragment_of(render: Callable[[T], dict[str, str]]) -> Callable[[T], orjson.Fragment]:
+    """``render`` serialized once per pooled object (see customs_sim.memo): the same bytes."""
+    return identity_memo(lambda obj: orjson.Fragment(orjson.dumps(render(obj))))
+
+
+_company_json = _fragment_of(_company)
+_driver_json = _fragment_of(_driver)
+
+
 def _vehicle(vehicle: Vehicle, written: str | None) -> dict[str, str]:
     return {"plateNo": written or vehicle.plate, "country": vehicle.country.value}
 
@@ -196,8 +219,6 @@ def manifest_doc(trip: Trip, crossing: Crossing) -> dict[str, Any]:
     if declared is None or trip.cn_batch_no is None:
         raise ValueError(f"trip {trip.trip_id} has no Chinese manifest")
     curr_code = CURRENCY_CODES[trip.cn_currency]
-    driver = trip.driver
-    chinese_driver = driver.country is Side.CN
     return {
         "batchNo": trip.cn_batch_no,
         "commonManifestNo": trip.common_id,
@@ -215,15 +236,10 @@ def manifest_doc(trip: Trip, crossing: Crossing) -> dict[str, Any]:
             "brand": trip.truck.make,
         },
         "trailer": None if trip.trailer is None else _vehicle(trip.trailer, trip.cn_trailer_plate_written),
-        "driver": {
-            "name": driver.name_native if chinese_driver else driver.name_latin,
-            "nameEn": driver.name_latin,
-            "passportNo": driver.id,
-            "nationality": "CHN" if chinese_driver else "KAZ",
-        },
-        "carrier": _company(trip.carrier),
-        "consignor": _company(trip.shipper),
-        "consignee": _company(trip.consignee),
+        "driver": _driver_json(trip.driver),
+        "carrier": _company_json(trip.carrier),
+        "consignor": _company_json(trip.shipper),
+        "consignee": _company_json(trip.consignee),
         "containers": list(trip.containers),
         "seals": list(trip.seals),
         "currCode": curr_code,

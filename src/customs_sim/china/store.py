@@ -57,7 +57,9 @@ CREATE INDEX inspections_by_common_no ON inspections (common_no);
 ANALYZE;
 """
 
-_CHUNK = 5_000
+# Rows per executemany: 1,000 kilobyte documents keep a build worker's heap ~100 MiB smaller than
+# 5,000 did (freed large buffers fragment the heap), at no measurable cost per row.
+_CHUNK = 1_000
 
 # Batch lookups name their index: on small tables (or skewed statistics) SQLite would rather scan a
 # table in list order than search 50 keys and sort, which costs a read of every row. INDEXED BY

@@ -15,17 +15,21 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from functools import partial
 from xml.sax.saxutils import escape
 
+from customs_sim.memo import identity_memo
 from customs_sim.model import (
     Company,
     Direction,
+    Driver,
     EventKind,
     Inspection,
     InspectionKind,
     InspectionResult,
     Side,
     Trip,
+    Vehicle,
 )
 from customs_sim.reference import CROSSINGS_BY_ID, KZ_OFFSET_SWITCH, Crossing, kz_tz
 
@@ -179,6 +183,30 @@ def _company(tag: str, company: Company) -> str:
     )
 
 
+def _driver(driver: Driver) -> str:
+    return (
+        f"<Driver><FullName>{_esc(driver.name_latin)}</FullName>"
+        f"<PassportNumber>{_esc(driver.id)}</PassportNumber>"
+        f"<CountryCode>{driver.country}</CountryCode></Driver>"
+    )
+
+
+def _truck_tail(truck: Vehicle) -> str:
+    """What follows the (per-trip) plate in ``<Transport>``: the truck's own data."""
+    return (
+        f"<VehicleCountryCode>{truck.country}</VehicleCountryCode>"
+        f"<VIN>{_esc(truck.vin)}</VIN><Make>{_esc(truck.make)}</Make>"
+    )
+
+
+# Trucks, drivers and companies come from the per-seed pools: each is rendered once (see memo).
+_carrier = identity_memo(partial(_company, "Carrier"))
+_consignor = identity_memo(partial(_company, "Consignor"))
+_consignee = identity_memo(partial(_company, "Consignee"))
+_pooled_driver = identity_memo(_driver)
+_pooled_truck_tail = identity_memo(_truck_tail)
+
+
 def _status(trip: Trip) -> str:
     if trip.direction is Direction.CN_TO_KZ:
         if trip.event(EventKind.KZ_RELEASED) is not None:
@@ -192,19 +220,15 @@ def _status(trip: Trip) -> str:
 def _transport(trip: Trip) -> str:
     truck = trip.truck
     plate = trip.kz_truck_plate_written or truck.plate
-    parts = [
-        f"<Transport><VehicleRegNumber>{_esc(plate)}</VehicleRegNumber>"
-        f"<VehicleCountryCode>{truck.country}</VehicleCountryCode>"
-        f"<VIN>{_esc(truck.vin)}</VIN><Make>{_esc(truck.make)}</Make>"
-    ]
-    if trip.trailer is not None:
-        trailer_plate = trip.kz_trailer_plate_written or trip.trailer.plate
-        parts.append(
-            f"<TrailerRegNumber>{_esc(trailer_plate)}</TrailerRegNumber>"
-            f"<TrailerCountryCode>{trip.trailer.country}</TrailerCountryCode>"
-        )
-    parts.append("</Transport>")
-    return "".join(parts)
+    head = f"<Transport><VehicleRegNumber>{_esc(plate)}</VehicleRegNumber>{_pooled_truck_tail(truck)}"
+    trailer = trip.trailer
+    if trailer is None:
+        return head + "</Transport>"
+    trailer_plate = trip.kz_trailer_plate_written or trailer.plate
+    return (
+        f"{head}<TrailerRegNumber>{_esc(trailer_plate)}</TrailerRegNumber>"
+        f"<TrailerCountryCode>{trailer.country}</TrailerCountryCode></Transport>"
+    )
 
 
 def _pi_doc(trip: Trip, crossing: Crossing, registered: dt.datetime, rate_of: RateLookup) -> str:
@@ -228,16 +252,11 @@ def _pi_doc(trip: Trip, crossing: Crossing, registered: dt.datetime, rate_of: Ra
     if end is not None:
         tag = "ReleaseDateTime" if end_kind is EventKind.KZ_RELEASED else "ExitDateTime"
         out.append(f"<{tag}>{format_local(end.at)}</{tag}>")
-    driver = trip.driver
     out.append(_transport(trip))
-    out.append(
-        f"<Driver><FullName>{_esc(driver.name_latin)}</FullName>"
-        f"<PassportNumber>{_esc(driver.id)}</PassportNumber>"
-        f"<CountryCode>{driver.country}</CountryCode></Driver>"
-    )
-    out.append(_company("Carrier", trip.carrier))
-    out.append(_company("Consignor", trip.shipper))
-    out.append(_company("Consignee", trip.consignee))
+    out.append(_pooled_driver(trip.driver))
+    out.append(_carrier(trip.carrier))
+    out.append(_consignor(trip.shipper))
+    out.append(_consignee(trip.consignee))
     if trip.containers:
         numbers = "".join(f"<ContainerNumber>{_esc(c)}</ContainerNumber>" for c in trip.containers)
         out.append(f"<Containers>{numbers}</Containers>")
@@ -247,6 +266,7 @@ def _pi_doc(trip: Trip, crossing: Crossing, registered: dt.datetime, rate_of: Ra
     goods = []
     packages = 0
     gross = value = value_kzt = Decimal(0)
+    # !s for Decimals: Decimal.__format__ costs several times str().
     for item in trip.items:
         item_kzt = (item.kz_value * rate).quantize(_CENT, ROUND_HALF_UP)
         packages += item.packages
@@ -258,10 +278,10 @@ def _pi_doc(trip: Trip, crossing: Crossing, registered: dt.datetime, rate_of: Ra
             f"<Description>{_esc(item.description_ru)}</Description>"
             f"<PackageCount>{item.packages}</PackageCount><PackageKind>{_esc(item.package_kind)}</PackageKind>"
             f"<GrossMass>{_mass(item.kz_gross_kg)}</GrossMass><NetMass>{_mass(item.net_kg)}</NetMass>"
-            f"<InvoiceValue>{_money(item.kz_value)}</InvoiceValue><ValueKZT>{item_kzt}</ValueKZT></GoodsItem>"
+            f"<InvoiceValue>{_money(item.kz_value)}</InvoiceValue><ValueKZT>{item_kzt!s}</ValueKZT></GoodsItem>"
         )
     out.append(
-        f"<InvoiceCurrency>{currency}</InvoiceCurrency><ExchangeRate>{rate}</ExchangeRate>"
+        f"<InvoiceCurrency>{currency}</InvoiceCurrency><ExchangeRate>{rate!s}</ExchangeRate>"
         f"<ExchangeRateDate>{local_day.isoformat()}</ExchangeRateDate>"
         f"<TotalPackages>{packages}</TotalPackages><TotalGrossMass>{_mass(gross)}</TotalGrossMass>"
         f"<TotalInvoiceValue>{_money(value)}</TotalInvoiceValue>"
