@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from customs_gateway.config import PACKAGED_CONFIG, load_settings
+from customs_gateway.config import PACKAGED_CONFIG, default_scan_workers, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -71,3 +71,17 @@ def test_crossing_ids_must_be_unique(tmp_path: Path) -> None:
     path.write_text(duplicated, encoding="utf-8")
     with pytest.raises(ValidationError, match="unique"):
         load_settings(path)
+
+
+@pytest.mark.parametrize(("cores", "workers"), [(None, 0), (1, 0), (2, 2), (16, 2)])
+def test_reports_scan_in_two_worker_processes_where_there_are_two_cores(cores: int | None, workers: int) -> None:
+    assert default_scan_workers(cores) == workers
+
+
+def test_scan_workers_are_a_bounded_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CUSTOMS_GATEWAY_REPORTS__SCAN_WORKERS", "3")
+    assert load_settings().reports.scan_workers == 3
+    for bad in ("-1", "65"):
+        monkeypatch.setenv("CUSTOMS_GATEWAY_REPORTS__SCAN_WORKERS", bad)
+        with pytest.raises(ValidationError, match="scan_workers"):
+            load_settings()
