@@ -22,6 +22,7 @@ from .common import CrossingPoint
 from .context import GatewayContext, build_context
 from .entities import Inspection, Manifest, Vehicle
 from .errors import GatewayErrorExtensions, log_error, masking
+from .lean import install_lean_resolvers
 from .limits import OperationLimits, TokenLimitedParserCache, cost_model, limit_rules, role_budget
 from .queries import Query
 
@@ -65,7 +66,7 @@ def build_schema(
         return OperationLimits(limits, rules, budget_of, costs)
 
     batching = BatchingConfig(max_operations=limits.max_batch) if limits.max_batch > 0 else None
-    return GatewaySchema(
+    schema = GatewaySchema(
         query=Query,
         types=[Manifest, Vehicle, Inspection, CrossingPoint],
         extensions=[
@@ -79,3 +80,5 @@ def build_schema(
         ],
         config=StrawberryConfig(batching_config=batching),
     )
+    install_lean_resolvers(schema)
+    return schema
