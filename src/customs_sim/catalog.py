@@ -13,6 +13,7 @@ import random
 from bisect import bisect
 from dataclasses import dataclass
 from itertools import accumulate
+from typing import NamedTuple
 
 from customs_sim.model import Direction
 
@@ -379,9 +380,9 @@ PRODUCTS_BY_DIRECTION: dict[Direction, tuple[Product, ...]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class GoodsLine:
-    """One drawn goods line in integer units (grams, US cents): exact and cheap to scale."""
+class GoodsLine(NamedTuple):
+    """One drawn goods line in integer units (grams, US cents): exact and cheap to scale (a named
+    tuple: several are drawn per trip, and a frozen dataclass costs twice as much to create)."""
 
     product: Product
     packages: int

@@ -37,6 +37,7 @@ from bisect import bisect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
 
 from customs_sim.catalog import draw_goods
 from customs_sim.iso6346 import make_number
@@ -377,35 +378,36 @@ class _DayBuilder:
         cn_side = cn_batch_no is not None
         kz_side = kz_pi_number is not None
         cutoff = self.params.cutoff
+        # Positional, in field order: a 29-keyword call costs more, once per trip.
         return Trip(
-            trip_id=ids.trip_id,
-            crossing=crossing.id,
-            direction=direction,
-            day=self.day,
-            truck=entry.truck,
-            trailer=entry.trailer,
-            cn_truck_plate_written=written[0] if cn_side else None,
-            kz_truck_plate_written=written[1] if kz_side else None,
-            cn_trailer_plate_written=written[2] if cn_side else None,
-            kz_trailer_plate_written=written[3] if kz_side else None,
-            driver=driver,
-            carrier=entry.carrier,
-            shipper=shipper,
-            consignee=consignee,
-            items=items,
-            containers=containers,
-            seals=seals,
-            invoice_currency=invoice_currency,
-            cn_currency=cn_currency,
-            seen_by=_BOTH if seen_cn and seen_kz else _CN_ONLY if seen_cn else _KZ_ONLY,
-            cn_batch_no=cn_batch_no,
-            kz_pi_number=kz_pi_number,
-            common_id=ids.common_id,
-            kz_corridor=corridor if kz_side and plan.assessed <= as_of_s else None,
-            events=kept,
-            inspections=tuple(i for i in inspections if i.finished_at <= cutoff),
-            in_transit=len(kept) < len(events),
-            flaws=tuple(flaws),
+            ids.trip_id,  # trip_id
+            crossing.id,  # crossing
+            direction,  # direction
+            self.day,  # day
+            entry.truck,  # truck
+            entry.trailer,  # trailer
+            written[0] if cn_side else None,  # cn_truck_plate_written
+            written[1] if kz_side else None,  # kz_truck_plate_written
+            written[2] if cn_side else None,  # cn_trailer_plate_written
+            written[3] if kz_side else None,  # kz_trailer_plate_written
+            driver,  # driver
+            entry.carrier,  # carrier
+            shipper,  # shipper
+            consignee,  # consignee
+            items,  # items
+            containers,  # containers
+            seals,  # seals
+            invoice_currency,  # invoice_currency
+            cn_currency,  # cn_currency
+            _BOTH if seen_cn and seen_kz else _CN_ONLY if seen_cn else _KZ_ONLY,  # seen_by
+            cn_batch_no,  # cn_batch_no
+            kz_pi_number,  # kz_pi_number
+            ids.common_id,  # common_id
+            corridor if kz_side and plan.assessed <= as_of_s else None,  # kz_corridor
+            kept,  # events
+            tuple(i for i in inspections if i.finished_at <= cutoff),  # inspections
+            len(kept) < len(events),  # in_transit
+            tuple(flaws),  # flaws
         )
 
     # -- timelines ----------------------------------------------------------------------------
@@ -679,8 +681,7 @@ def _pick(companies: tuple[Company, ...], cum_weights: tuple[float, ...], u: flo
     return companies[bisect(cum_weights, u * cum_weights[-1])]
 
 
-@dataclass(frozen=True, slots=True)
-class _Plan:
+class _Plan(NamedTuple):
     """A trip's full timeline before the cut-off, in seconds after its day's 00:00 UTC."""
 
     events: list[_Event]
@@ -691,8 +692,7 @@ class _Plan:
     assessed: int  # when Kazakhstan's risk system assigns the corridor
 
 
-@dataclass(frozen=True, slots=True)
-class _Ids:
+class _Ids(NamedTuple):
     trip_id: str
     cn_batch_no: str | None
     kz_pi_number: str | None

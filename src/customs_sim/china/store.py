@@ -100,14 +100,9 @@ class ChinaStoreWriter:
         records = render_trip(trip)
         if records is None:
             return
-        m = records.manifest
-        self._manifests.append(
-            (m.batch_no, m.port_code, m.ie_flag, m.decl_time, m.plate_key, m.common_no, m.doc)
-        )
-        for i in records.inspections:
-            self._inspections.append(
-                (i.inspection_no, i.batch_no, i.port_code, i.start_time, i.common_no, i.doc)
-            )
+        # The records are named tuples in their table's column order: they are the rows.
+        self._manifests.append(records.manifest)
+        self._inspections.extend(records.inspections)
         if len(self._manifests) >= _CHUNK:
             self._flush()
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from functools import partial
+from typing import NamedTuple
 from xml.sax.saxutils import escape
 
 from customs_sim.memo import identity_memo
@@ -77,8 +78,9 @@ _CENT = Decimal("0.01")
 _GRAM = Decimal("0.001")
 
 
-@dataclass(frozen=True, slots=True)
-class PIRecord:
+# The records are named tuples in their table's column order: the store inserts them as they are
+# (a build makes one or more per trip, and a frozen dataclass costs twice as much to create).
+class PIRecord(NamedTuple):
     pi_number: str
     checkpoint: str
     direction: str  # IM / EK
@@ -88,8 +90,7 @@ class PIRecord:
     doc: bytes
 
 
-@dataclass(frozen=True, slots=True)
-class ArrivalRecord:
+class ArrivalRecord(NamedTuple):
     notification_number: str
     pi_number: str
     checkpoint: str
@@ -98,8 +99,7 @@ class ArrivalRecord:
     doc: bytes
 
 
-@dataclass(frozen=True, slots=True)
-class ControlRecord:
+class ControlRecord(NamedTuple):
     control_number: str
     pi_number: str
     checkpoint: str
@@ -132,16 +132,23 @@ _SHIFTS = {suffix: zone.utcoffset(None) for zone, suffix in _ZONES.values()}
 _UTC = dt.UTC
 
 
+_AFTER_LOCAL = _SHIFTS[_ZONES[KZ_OFFSET_SWITCH][1]], _ZONES[KZ_OFFSET_SWITCH][1]
+_BEFORE_LOCAL = _SHIFTS[_ZONES[_BEFORE_SWITCH][1]], _ZONES[_BEFORE_SWITCH][1]
+
+
 def format_local(at: dt.datetime) -> str:
     """``YYYY-MM-DDTHH:MM:SS+06:00`` in the border posts' offset at that instant (seconds truncated)."""
-    zone, suffix = _ZONES[KZ_OFFSET_SWITCH if at >= KZ_OFFSET_SWITCH else _BEFORE_SWITCH]
     if at.tzinfo is _UTC:  # every ground-truth instant: shift and cut, no astimezone()/replace()
-        return (at + _SHIFTS[suffix]).isoformat()[:19] + suffix
+        shift, suffix = _AFTER_LOCAL if at >= KZ_OFFSET_SWITCH else _BEFORE_LOCAL
+        return (at + shift).isoformat()[:19] + suffix
+    zone, suffix = _ZONES[KZ_OFFSET_SWITCH if at >= KZ_OFFSET_SWITCH else _BEFORE_SWITCH]
     return at.astimezone(zone).replace(tzinfo=None, microsecond=0).isoformat() + suffix
 
 
 def _local_day(at: dt.datetime) -> dt.date:
-    zone, _ = _ZONES[KZ_OFFSET_SWITCH if at >= KZ_OFFSET_SWITCH else _BEFORE_SWITCH]
+    zone, suffix = _ZONES[KZ_OFFSET_SWITCH if at >= KZ_OFFSET_SWITCH else _BEFORE_SWITCH]
+    if at.tzinfo is _UTC:  # as in format_local
+        return (at + _SHIFTS[suffix]).date()
     return at.astimezone(zone).date()
 
 
@@ -332,6 +339,10 @@ def _control_doc(number: str, trip: Trip, inspection: Inspection) -> str:
     return "".join(out)
 
 
+def _start_and_id(inspection: Inspection) -> tuple[dt.datetime, str]:
+    return inspection.started_at, inspection.id
+
+
 def render_trip(trip: Trip, rate_of: RateLookup) -> TripRecords | None:
     """Everything Kazakhstan records of ``trip``; None when it has no record (yet) of it."""
     if Side.KZ not in trip.seen_by or trip.kz_pi_number is None:
@@ -343,14 +354,14 @@ def render_trip(trip: Trip, rate_of: RateLookup) -> TripRecords | None:
     checkpoint = crossing.kz.code
     pi_number = trip.kz_pi_number
     plate = trip.kz_truck_plate_written or trip.truck.plate
-    pi = PIRecord(
-        pi_number=pi_number,
-        checkpoint=checkpoint,
-        direction="IM" if trip.direction is Direction.CN_TO_KZ else "EK",
-        registered_at=_epoch(submitted.at),
-        plate_key=plate_key(plate),
-        common_id=trip.common_id,
-        doc=_pi_doc(trip, crossing, submitted.at, rate_of).encode(),
+    pi = PIRecord(  # positional: a keyword call costs more, and this runs once per trip of a build
+        pi_number,
+        checkpoint,
+        "IM" if trip.direction is Direction.CN_TO_KZ else "EK",
+        _epoch(submitted.at),
+        plate_key(plate),
+        trip.common_id,
+        _pi_doc(trip, crossing, submitted.at, rate_of).encode(),
     )
     arrival = None
     arrived = trip.event(EventKind.KZ_ARRIVED)
@@ -363,7 +374,9 @@ def render_trip(trip: Trip, rate_of: RateLookup) -> TripRecords | None:
             f"<VehicleRegNumber>{_esc(plate)}</VehicleRegNumber></ArrivalNotification>"
         )
         arrival = ArrivalRecord(number, pi_number, checkpoint, _epoch(arrived.at), trip.common_id, doc.encode())
-    ours = sorted((i for i in trip.inspections if i.side is Side.KZ), key=lambda i: (i.started_at, i.id))
+    ours = [i for i in trip.inspections if i.side is Side.KZ]
+    if len(ours) > 1:
+        ours.sort(key=_start_and_id)
     controls = []
     for ordinal, inspection in enumerate(ours, start=1):
         number = control_number(pi_number, ordinal)

@@ -74,11 +74,12 @@ ANALYZE;
 _CHUNK = 1_000
 
 
-def _default_rates(day: dt.date, currency: str) -> Decimal:
-    # Imported late: the rates module belongs to the generator and pulls in its own data.
+def _default_rates() -> RateLookup:
+    # Imported late: the rates module belongs to the generator and pulls in its own data. Looked
+    # up once per writer, not per trip (an import statement costs a microsecond even when cached).
     from customs_sim.rates import nbk_rate
 
-    return nbk_rate(day, currency)
+    return nbk_rate
 
 
 class KazakhstanStoreWriter:
@@ -96,7 +97,7 @@ class KazakhstanStoreWriter:
         self._indexes = indexes
         self._tmp = self._path.with_name(self._path.name + ".building")
         self._tmp.unlink(missing_ok=True)
-        self._rate_of = rate_of or _default_rates
+        self._rate_of = rate_of or _default_rates()
         # No journal, no fsync, 16 KiB pages: see customs_sim.sqlitebuild.
         self._conn = connect_for_build(self._tmp)
         self._conn.executescript(_SCHEMA)
@@ -113,19 +114,11 @@ class KazakhstanStoreWriter:
         records = render_trip(trip, self._rate_of)
         if records is None:
             return
-        pi = records.pi
-        self._pi.append(
-            (pi.pi_number, pi.checkpoint, pi.direction, pi.registered_at, pi.plate_key, pi.common_id, pi.doc)
-        )
+        # The records are named tuples in their table's column order: they are the rows.
+        self._pi.append(records.pi)
         if records.arrival is not None:
-            a = records.arrival
-            self._arrivals.append(
-                (a.notification_number, a.pi_number, a.checkpoint, a.arrived_at, a.common_id, a.doc)
-            )
-        for c in records.controls:
-            self._controls.append(
-                (c.control_number, c.pi_number, c.checkpoint, c.started_at, c.common_id, c.doc)
-            )
+            self._arrivals.append(records.arrival)
+        self._controls.extend(records.controls)
         if len(self._pi) >= _CHUNK:
             self._flush()
 
