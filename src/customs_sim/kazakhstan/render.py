@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from functools import partial
 from typing import NamedTuple
 from xml.sax.saxutils import escape
 
+from customs_sim.clocktext import ISO_CLOCK, TWO_DIGITS, iso_date
 from customs_sim.memo import identity_memo
 from customs_sim.model import (
     Company,
@@ -108,8 +108,7 @@ class ControlRecord(NamedTuple):
     doc: bytes
 
 
-@dataclass(frozen=True, slots=True)
-class TripRecords:
+class TripRecords(NamedTuple):
     pi: PIRecord
     arrival: ArrivalRecord | None
     controls: tuple[ControlRecord, ...]
@@ -132,15 +131,19 @@ _SHIFTS = {suffix: zone.utcoffset(None) for zone, suffix in _ZONES.values()}
 _UTC = dt.UTC
 
 
-_AFTER_LOCAL = _SHIFTS[_ZONES[KZ_OFFSET_SWITCH][1]], _ZONES[KZ_OFFSET_SWITCH][1]
-_BEFORE_LOCAL = _SHIFTS[_ZONES[_BEFORE_SWITCH][1]], _ZONES[_BEFORE_SWITCH][1]
+# (offset in seconds, suffix) after and before the switch.
+_AFTER_LOCAL = int(_SHIFTS[_ZONES[KZ_OFFSET_SWITCH][1]].total_seconds()), _ZONES[KZ_OFFSET_SWITCH][1]
+_BEFORE_LOCAL = int(_SHIFTS[_ZONES[_BEFORE_SWITCH][1]].total_seconds()), _ZONES[_BEFORE_SWITCH][1]
+_SWITCH_TS = int(KZ_OFFSET_SWITCH.timestamp())
 
 
 def format_local(at: dt.datetime) -> str:
     """``YYYY-MM-DDTHH:MM:SS+06:00`` in the border posts' offset at that instant (seconds truncated)."""
-    if at.tzinfo is _UTC:  # every ground-truth instant: shift and cut, no astimezone()/replace()
-        shift, suffix = _AFTER_LOCAL if at >= KZ_OFFSET_SWITCH else _BEFORE_LOCAL
-        return (at + shift).isoformat()[:19] + suffix
+    if at.tzinfo is _UTC and at.year >= 1970:  # every ground-truth instant: table lookups (clocktext)
+        ts = int(at.timestamp())
+        shift, suffix = _AFTER_LOCAL if ts >= _SWITCH_TS else _BEFORE_LOCAL
+        day, second = divmod(ts + shift, 86_400)
+        return f"{iso_date(day)}T{ISO_CLOCK[second // 60]}{TWO_DIGITS[second % 60]}{suffix}"
     zone, suffix = _ZONES[KZ_OFFSET_SWITCH if at >= KZ_OFFSET_SWITCH else _BEFORE_SWITCH]
     return at.astimezone(zone).replace(tzinfo=None, microsecond=0).isoformat() + suffix
 
