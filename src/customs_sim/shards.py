@@ -38,9 +38,11 @@ from customs_sim.reference import CROSSINGS
 
 __all__ = ["CHUNK_DAYS", "Chunk", "Merge", "build_chunk", "build_in_shards", "chunks", "default_workers", "merge_into"]
 
-#: Days per shard: small enough to balance two to four workers, large enough that a shard's setup
-#: (three databases, the authorities' indexes) stays a small part of its cost.
-CHUNK_DAYS = 6
+#: Days per shard: small enough to balance two to four workers (the last chunk of a build may run
+#: alone while the other workers idle: with 6 days the 90-day demo had 15 chunks on two workers, and
+#: one core idled for a whole chunk), large enough that a shard's setup (three databases) stays a
+#: small part of its cost.
+CHUNK_DAYS = 3
 #: Below this many expected trips a pool costs more (interpreter start, imports, pools) than it saves.
 PARALLEL_MIN_TRIPS = 20_000
 
