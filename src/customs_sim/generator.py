@@ -262,6 +262,7 @@ class _DayBuilder:
         self.kz_hours_after = _hours(crossing.kz, 5 * _HOUR)
         self.counters: dict[tuple[str, int], int] = {}
         self.home = pools.trucks_by_crossing[crossing.id]
+        self.dates = {k: day + dt.timedelta(days=k) for k in (-2, -1, 0, 1, 2)}
         self.ymd = {k: f"{day + dt.timedelta(days=k):%Y%m%d}" for k in (-2, -1, 0, 1, 2)}
         self.dmy = {k: f"{day + dt.timedelta(days=k):%d%m%y}" for k in (-2, -1, 0, 1, 2)}
 
@@ -499,7 +500,7 @@ class _DayBuilder:
             k = (pi_s + (5 * _HOUR if pi_s >= self.switch_s else 6 * _HOUR)) // _DAY
             seq = (0 if k == 0 else 500_000) + self._next("PI", k)
             kz_pi_number = f"{crossing.kz.code}-{self.dmy[k]}-{seq:07d}"
-            pi_day = self.day + dt.timedelta(days=k)
+            pi_day = self.dates[k]
         common_id = None
         if crossing.phase >= 1:
             common_id = f"CKM-{crossing.id}-{self.ymd[0]}-{self._next('CKM', 0):05d}"

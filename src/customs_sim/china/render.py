@@ -76,6 +76,8 @@ _RESULTS = {InspectionResult.NORMAL: ("1", "正常"), InspectionResult.ABNORMAL:
 
 def plate_key(plate: str) -> str:
     """The form plates are matched in: NFKC (full-width to ASCII), no dots or spaces, upper case."""
+    if plate.isascii():  # NFKC leaves ASCII as it is (most written plates): skip its call
+        return plate.translate(_PLATE_NOISE).upper()
     return unicodedata.normalize("NFKC", plate).translate(_PLATE_NOISE).upper()
 
 
