@@ -8,9 +8,12 @@ dataset (3 days, 2025-03-01..03, built once and cached), and measures from this 
    N = 1, 10, 50 and 200 (200 = two pages of 100 following the cursor, summed), read from the
    simulators' admin counters. Target: at most 2 per (authority, endpoint) at N = 50.
 2. cold latency p50/p99 of ``manifest(id:)`` with everything, by stable id and by batch number,
-   with 50 ms injected on China and 80 ms on Kazakhstan, for a phase-2, phase-1 and phase-0
-   crossing. Target (stable id, phase ≥ 1, p50): under 80 + 15 ms, without the arrival and —
-   once the simulator serves arrival notifications by common manifest id — with it.
+   with 50 ms injected on China and 80 ms on Kazakhstan (fixed: no jitter), for a phase-2,
+   phase-1 and phase-0 crossing. Target (stable id, phase ≥ 1, p50): under the larger latency
+   plus 15 ms (95 ms), without the arrival and with it (asked for by common manifest id in the
+   same round; checked when the simulator serves that lookup). A batch number (phase ≥ 1: the
+   common id comes from China's answer) and a phase-0 crossing (KGD's controls only by PI
+   number) need two rounds: reported, not checked. docs/latency.md explains the figures.
 3. warm requests/s of a dashboard query (KHORGOS, first: 20) without injected latency, from an
    asyncio client at concurrency 16.
 
@@ -249,6 +252,10 @@ def cold_latency(
 ) -> bool:
     print(f"\n== Cold manifest(id:) latency, {CN_LATENCY_MS:.0f} ms on China, {KZ_LATENCY_MS:.0f} ms on Kazakhstan ==")
     target = max(CN_LATENCY_MS, KZ_LATENCY_MS) + SLACK_MS
+    print(
+        f"target: p50 < {target:.0f} ms (max({CN_LATENCY_MS:.0f}, {KZ_LATENCY_MS:.0f}) + {SLACK_MS:.0f}) "
+        "for a stable id at a phase >= 1 crossing; batch numbers and phase 0 take two rounds (not checked)"
+    )
     picked: dict[str, list[Trip]] = {"KHORGOS": [], "DULATA": [], "ALASHANKOU": []}
     for trip in truth.trips():
         bucket = picked.get(trip.crossing)

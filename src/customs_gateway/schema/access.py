@@ -64,7 +64,8 @@ class FieldRuleExtension(FieldExtension):
         self.key = key
         self.rule = rule
 
-    def _check(self, source: Any, info: strawberry.Info[Any, Any]) -> None:
+    def check(self, source: Any, info: strawberry.Info[Any, Any]) -> None:
+        """Raise Forbidden unless the rule lets the request's principal see this field of ``source``."""
         # getattr, not isinstance(source, HasSubject): a runtime-checkable Protocol check walks
         # the protocol's members on every call, and this runs for every ruled field of a response.
         rule_subject = getattr(source, "rule_subject", None) if self.rule.needs_subject else None
@@ -74,13 +75,13 @@ class FieldRuleExtension(FieldExtension):
             raise Forbidden(f"{self.key} is not visible to the role {principal.role} ({self.rule.name}).")
 
     def resolve(self, next_: Callable[..., Any], source: Any, info: strawberry.Info[Any, Any], **kwargs: Any) -> Any:
-        self._check(source, info)
+        self.check(source, info)
         return next_(source, info, **kwargs)
 
     async def resolve_async(
         self, next_: Callable[..., Awaitable[Any]], source: Any, info: strawberry.Info[Any, Any], **kwargs: Any
     ) -> Any:
-        self._check(source, info)
+        self.check(source, info)
         return await next_(source, info, **kwargs)
 
 

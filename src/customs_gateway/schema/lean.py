@@ -8,11 +8,12 @@ that machinery cost several times what graphql-core itself spends on a field: on
 ``manifest(id:)`` it ran after the last upstream answer, on the request's critical path, and it
 was the bulk of a warm dashboard's CPU.
 
-:func:`install_lean_resolvers` replaces the graphql-core ``resolve`` of exactly those fields (a
-resolver, no GraphQL arguments, no field extensions — so no field rule —, no ``root``/``parent``
-parameter) with a function that calls the resolver the way strawberry would: the source as
-``self``, a strawberry ``Info`` only when the resolver asks for one. Everything else keeps
-strawberry's own path, field rules included.
+:func:`install_lean_resolvers` replaces the graphql-core ``resolve`` of exactly those fields (no
+GraphQL arguments; a method resolver without ``root``/``parent`` parameter, or a plain attribute;
+no field extension but field rules) with a function that does what strawberry's path would: the
+field rules checked first (:class:`~.access.FieldRuleExtension`, with the same strawberry
+``Info``), then the resolver called with the source as ``self`` and an ``Info`` only when it
+asks for one, or the attribute read. Everything else keeps strawberry's own path.
 """
 
 from __future__ import annotations
@@ -24,15 +25,31 @@ from graphql import GraphQLObjectType, GraphQLResolveInfo
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
+from .access import FieldRuleExtension
+
 __all__ = ["install_lean_resolvers"]
 
 Resolve = Callable[..., Any]
 
 
 def _lean(field: StrawberryField, info_class: type[Any]) -> Resolve | None:
-    resolver = field.base_resolver
-    if resolver is None or field.extensions or field.arguments:
+    rules = [e for e in field.extensions if isinstance(e, FieldRuleExtension)]
+    if field.arguments or len(rules) != len(field.extensions):
         return None
+    resolver = field.base_resolver
+    if resolver is None:
+        if not rules:
+            return None  # a basic field: strawberry already resolves it without its machinery
+        read = field.default_resolver
+        name = field.python_name
+
+        def resolve_attribute(source: Any, info: GraphQLResolveInfo[Any]) -> Any:
+            checked = info_class(_raw_info=info, _field=field)
+            for rule in rules:
+                rule.check(source, checked)
+            return read(source, name)
+
+        return resolve_attribute
     if resolver.parent_parameter is not None or resolver.root_parameter is not None:
         return None
     function = resolver.wrapped_func
@@ -41,15 +58,19 @@ def _lean(field: StrawberryField, info_class: type[Any]) -> Resolve | None:
     info_parameter = resolver.info_parameter
     if resolver.self_parameter is None or (info_parameter is not None and info_parameter.name != "info"):
         return None  # not a method of the type, or info under another name: strawberry's path
-    if info_parameter is None:
+    if info_parameter is None and not rules:
 
         def resolve_plain(source: Any, info: GraphQLResolveInfo[Any]) -> Any:
             return function(source)
 
         return resolve_plain
+    wants_info = info_parameter is not None
 
     def resolve_with_info(source: Any, info: GraphQLResolveInfo[Any]) -> Any:
-        return function(source, info=info_class(_raw_info=info, _field=field))
+        strawberry_info = info_class(_raw_info=info, _field=field)
+        for rule in rules:
+            rule.check(source, strawberry_info)
+        return function(source, info=strawberry_info) if wants_info else function(source)
 
     return resolve_with_info
 
