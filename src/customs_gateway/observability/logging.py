@@ -175,6 +175,14 @@ def configure_logging(level: int | str = logging.INFO, stream: IO[str] | None = 
     handler.addFilter(RedactingFilter())
     root.addHandler(handler)
     root.setLevel(level)
+    # A line holds the fields above, never the caller's file and line, thread or process: the
+    # records need not collect them (the logging module's documented switches). findCaller's
+    # walk up the stack alone was a good part of writing a line, and a request writes several
+    # (one per upstream call, its operation, its audit), the last ones before it is answered.
+    logging._srcfile = None  # documented in the logging HOWTO, "Optimization"
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     # Our upstream line (customs_gateway.upstream) already records every exchange with authority,
     # endpoint route, outcome and duration; httpx's own INFO line would double each one and write
     # the full URL, ids and query strings included.
