@@ -40,6 +40,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
 
 from customs_sim.catalog import draw_goods
+from customs_sim.fastinit import constructor
 from customs_sim.iso6346 import make_number
 from customs_sim.model import (
     Company,
@@ -373,14 +374,14 @@ class _DayBuilder:
         events.sort(key=_first)
         if events[0][0] > as_of_s:
             return None
-        kept = tuple(TripEvent(kind, self._at(s), office) for s, kind, _side, office in events if s <= as_of_s)
+        kept = tuple(_new_event(kind, self._at(s), office) for s, kind, _side, office in events if s <= as_of_s)
         cn_batch_no = ids.cn_batch_no if plan.cn_first <= as_of_s else None
         kz_pi_number = ids.kz_pi_number if plan.kz_first <= as_of_s else None
         cn_side = cn_batch_no is not None
         kz_side = kz_pi_number is not None
         cutoff = self.params.cutoff
-        # Positional, in field order: a 29-keyword call costs more, once per trip.
-        return Trip(
+        # Positional, in field order (see customs_sim.fastinit).
+        return _new_trip(
             ids.trip_id,  # trip_id
             crossing.id,  # crossing
             direction,  # direction
@@ -528,7 +529,7 @@ class _DayBuilder:
                     scan_id, scan_result, abnormal_scan = ins_id, result, bad
                 notes = _CN_NOTES[(kind, result)]
                 out.append(
-                    Inspection(
+                    _new_inspection(
                         ins_id, Side.CN, kind, at(start), at(end), result, cn_code, notes[int(rand() * len(notes))]
                     )
                 )
@@ -541,7 +542,7 @@ class _DayBuilder:
             for ordinal, (kind, start, end) in enumerate(plan.kz_times, start=1):
                 if recognizes and kind is InspectionKind.XRAY and rand() < 0.6:
                     out.append(
-                        Inspection(
+                        _new_inspection(
                             f"{prefix}{ordinal}",
                             Side.KZ,
                             kind,
@@ -557,7 +558,7 @@ class _DayBuilder:
                 result = InspectionResult.ABNORMAL if violation and kind is bad_kind else InspectionResult.NORMAL
                 notes = _KZ_NOTES[(kind, result)]
                 out.append(
-                    Inspection(
+                    _new_inspection(
                         f"{prefix}{ordinal}",
                         Side.KZ,
                         kind,
@@ -644,7 +645,7 @@ class _DayBuilder:
                 kz_code = product.misclassified_as[1]
                 flaws.append(Flaw(FlawKind.HS_MISMATCH, f"item {i + 1}: {product.hs6} vs {kz_code[:6]}", i + 1))
             items.append(
-                GoodsItem(
+                _new_item(
                     i + 1,
                     product.hs6,
                     product.cn_code + product.cn_ciq if long_codes else product.cn_code,
@@ -663,6 +664,12 @@ class _DayBuilder:
             )
         return tuple(items)
 
+
+# The model's frozen dataclasses made at half the cost of their __init__ (see customs_sim.fastinit).
+_new_trip = constructor(Trip)
+_new_item = constructor(GoodsItem)
+_new_event = constructor(TripEvent)
+_new_inspection = constructor(Inspection)
 
 _BOTH = frozenset((Side.CN, Side.KZ))
 _CN_ONLY = frozenset((Side.CN,))
