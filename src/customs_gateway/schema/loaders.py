@@ -7,7 +7,7 @@ Keys: Chinese records by batch number, Kazakh records by PI number, both by comm
 (whatever a by-common-id call returns is primed into the by-key loaders, so the same record is
 never fetched twice in one request), inspections by record key and by common id, and NBK rates
 by day — the days of one batch come from one range call, and a range can be prefetched in the
-first round of a request (:meth:`Loaders.prefetch_rates`).
+first round of a request (:meth:`Loaders.prefetch_rates`), in its turn among that round's calls.
 """
 
 from __future__ import annotations
@@ -22,8 +22,6 @@ from ..domain import ArrivalNotice, ChinaManifestRecord, ExchangeRate, Inspectio
 from ..sources.base import BATCH_LIMIT, ChinaSource, KazakhstanSource
 
 __all__ = ["Loaders"]
-
-_RateTable = dict[dt.date, dict[str, ExchangeRate]]
 
 
 class Loaders:
@@ -61,7 +59,6 @@ class Loaders:
         self.rates_by_day = DataLoader[dt.date, Mapping[str, ExchangeRate]](
             self._load_rates, max_batch_size=BATCH_LIMIT
         )
-        self._rate_ranges: list[tuple[dt.date, dt.date, asyncio.Future[_RateTable]]] = []
 
     # -- load functions: one upstream batch call per list of keys ---------------------------
 
@@ -154,22 +151,19 @@ class Loaders:
         return await self.arrivals_by_common.load(common_id)
 
     async def rates(self, day: dt.date) -> Mapping[str, ExchangeRate]:
-        for first, last, table in self._rate_ranges:
-            if first <= day <= last:
-                try:
-                    rates = (await asyncio.shield(table)).get(day)
-                except Exception:
-                    break
-                if rates is not None:
-                    return rates
         return await self.rates_by_day.load(day)
 
     def prefetch_rates(self, start: dt.date, end: dt.date) -> None:
-        if any(first <= start and end <= last for first, last, _ in self._rate_ranges):
-            return
-        task = asyncio.ensure_future(self._kazakhstan.exchange_rates_range(start, end))
+        # Through the by-day loader, from a task of its own: the range goes out as one call, in
+        # its turn among the lookups started just before and after it (a loader batch is sent in
+        # the order the loads were made), and the days are then answered from the loader.
+        days = [start + dt.timedelta(days=n) for n in range((end - start).days + 1)]
+
+        async def prefetch() -> None:
+            await self.rates_by_day.load_many(days)  # load_many loads at once: in the task, not here
+
+        task = asyncio.ensure_future(prefetch())
         task.add_done_callback(lambda done: done.cancelled() or done.exception())
-        self._rate_ranges.append((start, end, task))
 
     def prime_china(self, record: ChinaManifestRecord) -> None:
         self.china_manifests.prime(record.batch_no, record)

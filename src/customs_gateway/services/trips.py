@@ -306,7 +306,7 @@ class Gateway:
         """
         kind, value = classify_manifest_id(any_id)
         if kind is IdKind.COMMON_MANIFEST_ID:
-            return await self.by_common_id(value)
+            return await self.by_common_id(value, rates_day=_day_in_common_id(value))
         if kind is IdKind.STABLE:
             full = decode_manifest_key(value)
             if full is not None:
@@ -387,11 +387,14 @@ class Gateway:
         if (existing := self._trips.get(key.anchor)) is not None:
             return existing
         crossing = self.crossings.by_id(key.crossing_id) if key.crossing_id else None
-        self._prefetch_rates(key.declared_at.date())
         if key.common_manifest_id and crossing is not None and crossing.phase >= 1:
             return await self.by_common_id(
-                key.common_manifest_id, anchor=key.anchor, expected=key.direction if with_arrival else None
+                key.common_manifest_id,
+                anchor=key.anchor,
+                expected=key.direction if with_arrival else None,
+                rates_day=key.declared_at.date(),
             )
+        self._prefetch_rates(key.declared_at.date())
         own_inspections = self._inspections_by_key(key.anchor)
         anchor: Lazy[AnyRecord | None] = Lazy(lambda: self._record(key.anchor)).start()
         plate = parse_plate(key.plate) if key.plate else None
@@ -419,13 +422,18 @@ class Gateway:
         )
 
     async def by_common_id(
-        self, common_id: str, anchor: RecordKey | None = None, expected: Direction | None = None
+        self,
+        common_id: str,
+        anchor: RecordKey | None = None,
+        expected: Direction | None = None,
+        rates_day: dt.date | None = None,
     ) -> Trip | None:
         """Both authorities asked at once for records and inspections (and, for a CN→KZ trip,
         KGD's arrival notification): the common id needs neither side's record first.
         ``anchor``: the record a stable id named (its trip is then found under that key even
         before it is resolved); ``expected``: the trip's direction when the id says it (a stable id) and the caller
-        wants the arrival."""
+        wants the arrival; ``rates_day``: the trip's date when known, for the NBK rates around it
+        (asked in this round too, after KGD's record lookups: see below)."""
         lookups = self.lookups
         # The calls go out one after the other (each costs a few hundred µs of CPU to send) in
         # the order they are started: KGD's first. KGD answers later (an XML exchange behind an
@@ -439,6 +447,9 @@ class Gateway:
         arrival: Lazy[ArrivalNotice | None] | None = None
         if expected is Direction.CN_TO_KZ:  # KGD notifies arrivals into Kazakhstan only
             arrival = Lazy(lambda: lookups.arrival_by_common_id(common_id)).start()
+        # The rates after KGD's records and controls: KGD answers a round's calls one after the
+        # other, and the record is what most fields wait for; only money in USD waits for rates.
+        self._prefetch_rates(rates_day)
         cn: Lazy[ChinaManifestRecord | None] = Lazy(lambda: lookups.china_by_common_id(common_id)).start()
         cn_inspections: Lazy[list[Inspection]] = Lazy(lambda: lookups.china_inspections_by_common_id(common_id)).start()
         cn_result, kz_result = await asyncio.gather(_settle(cn.get()), _settle(kz.get()))
@@ -568,6 +579,16 @@ def _anchor_of(cn: object, kz: object, direction: Direction) -> RecordKey:
         if isinstance(record, ChinaManifestRecord | KazakhstanPIRecord):
             return record_key(record)
     raise RuntimeError("a trip needs at least one record")
+
+
+def _day_in_common_id(common_id: str) -> dt.date | None:
+    """The date written into a common manifest id (``CKM-KHORGOS-20251128-00123``), if any: only
+    used to ask for the rates early, so a wrong guess costs a later rate lookup, not an answer."""
+    parts = common_id.split("-")
+    try:
+        return dt.datetime.strptime(parts[2], "%Y%m%d").date() if len(parts) == 4 else None
+    except ValueError:
+        return None
 
 
 def _day_in_key(key: RecordKey) -> dt.date | None:
