@@ -148,15 +148,20 @@ def running(cache_dir: Path) -> Iterator[tuple[str, AdminClient, AdminClient, st
     cn_port, kz_port, gw_port = free_port(), free_port(), free_port()
     # Upstream behaviour is what this script measures (benchmarks/cache.py measures the cache).
     env = environment(cn_port, kz_port, CUSTOMS_GATEWAY_CACHE__ENABLED="false")
-    sims = subprocess.Popen(
-        [sys.executable, "-m", "customs_sim.cli", "both", "--start", str(START), "--end", str(END),
-         "--cache-dir", str(cache_dir), "--china-port", str(cn_port), "--kazakhstan-port", str(kz_port)],
-        env=env,
-    )  # fmt: skip
+    dataset = ["--start", str(START), "--end", str(END), "--cache-dir", str(cache_dir)]
+    # Each authority in its own process, as the real systems are: in one process (`customs-sim
+    # both`) the simulated KGD's work would queue behind the simulated GACC's on one event loop.
+    china = subprocess.Popen(
+        [sys.executable, "-m", "customs_sim.cli", "china", *dataset, "--port", str(cn_port)], env=env
+    )
+    kazakhstan: subprocess.Popen[bytes] | None = None
     gateway: subprocess.Popen[bytes] | None = None
     try:
-        wait_for(f"http://127.0.0.1:{cn_port}/openapi.json", sims)
-        wait_for(f"http://127.0.0.1:{kz_port}/schema/kgd.xsd", sims)
+        wait_for(f"http://127.0.0.1:{cn_port}/openapi.json", china)  # builds the dataset if needed
+        kazakhstan = subprocess.Popen(
+            [sys.executable, "-m", "customs_sim.cli", "kazakhstan", *dataset, "--port", str(kz_port)], env=env
+        )
+        wait_for(f"http://127.0.0.1:{kz_port}/schema/kgd.xsd", kazakhstan)
         gateway = subprocess.Popen(
             [sys.executable, "-m", "customs_gateway.cli", "serve", "--port", str(gw_port), "--log-level", "error"],
             env=env,
@@ -170,7 +175,7 @@ def running(cache_dir: Path) -> Iterator[tuple[str, AdminClient, AdminClient, st
         ) as kz:
             yield f"http://127.0.0.1:{gw_port}", cn, kz, f"http://127.0.0.1:{kz_port}"
     finally:
-        for process in (gateway, sims):
+        for process in (gateway, kazakhstan, china):
             if process is not None:
                 process.terminate()
                 with contextlib.suppress(subprocess.TimeoutExpired):
