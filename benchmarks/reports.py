@@ -126,7 +126,9 @@ def running(cache_dir: Path, end: dt.date) -> Iterator[dict[str, Any]]:
         gateway = subprocess.Popen(
             [sys.executable, "-m", "customs_gateway.cli", "serve", "--port", str(gw_port), "--log-level", "error"],
             env=env,
-            stderr=subprocess.DEVNULL,  # one JSON log line per operation and upstream call: not figures
+            # one JSON log line per operation and upstream call: not figures
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         wait_for(f"http://127.0.0.1:{gw_port}/healthz", gateway)
         with (
