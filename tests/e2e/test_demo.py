@@ -8,22 +8,15 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import httpx
+from tests.integration.redis_server import free_port
 
 from customs_gateway.cli import EXAMPLE_QUERY
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def _up(url: str) -> bool:
@@ -33,7 +26,7 @@ def _up(url: str) -> bool:
 
 
 def test_demo_runs_both_simulators_and_the_gateway_and_answers_its_example_query(tmp_path: Path) -> None:
-    gateway, china, kazakhstan = _free_port(), _free_port(), _free_port()
+    gateway, china, kazakhstan = free_port(), free_port(), free_port()
     command = [
         sys.executable, "-m", "customs_gateway.cli", "demo",
         "--port", str(gateway), "--china-port", str(china), "--kazakhstan-port", str(kazakhstan),

@@ -9,7 +9,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 from tests.e2e.conftest import CN_APP_ID, CN_SECRET, CONFIG, KZ_CLIENT_ID, KZ_SECRET, World
+from tests.integration.redis_server import free_port
 from tests.security_fixtures import CUSTOMS_KEY
 
 from customs_gateway.security.apikeys import hash_key
@@ -29,16 +29,9 @@ QUERY = """query One($id: ID!) {
 }"""
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @contextlib.contextmanager
 def _serve(world: World, log_path: Path, **env: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    port = _free_port()
+    port = free_port()
     environment = {
         **os.environ,
         "CUSTOMS_GATEWAY_CHINA__BASE_URL": world.china.server.url,

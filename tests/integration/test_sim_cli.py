@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import shlex
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ from pathlib import Path
 import httpx
 import orjson
 import pytest
+from tests.integration.redis_server import free_port
 
 from customs_sim.dataset import GroundTruth, build_dataset
 from customs_sim.generator import DatasetParams
@@ -40,16 +40,9 @@ def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return directory
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def both(cache: Path) -> Iterator[tuple[str, str]]:
-    cn_port, kz_port = _free_port(), _free_port()
+    cn_port, kz_port = free_port(), free_port()
     command = [
         sys.executable, "-m", "customs_sim.cli", "both", *DATES, "--cache-dir", str(cache),
         "--china-port", str(cn_port), "--kazakhstan-port", str(kz_port),

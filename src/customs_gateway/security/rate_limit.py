@@ -16,7 +16,7 @@ import math
 import time
 from collections.abc import Callable
 
-from limits import RateLimitItemPerMinute
+from limits import RateLimitItem, RateLimitItemPerMinute
 from limits.aio.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter, RateLimiter
 from limits.storage import storage_from_string
 from redis.asyncio import ConnectionPool
@@ -71,23 +71,26 @@ class ClientRateLimiter:
             return self._security.anonymous_role.value
         return principal.role
 
-    def _wait(self, reset_time: float) -> int:
-        return max(1, math.ceil(reset_time - self._clock()))
+    async def _over(self, item: RateLimitItem, *identifiers: str, count: bool) -> int | None:
+        """``None`` while ``identifiers`` have room in ``item`` (counting one hit when ``count``),
+        else the seconds until they have (at least 1). A failing storage lets the request
+        through, loudly: losing limits for a while beats refusing every client."""
+        try:
+            check = self._limiter.hit if count else self._limiter.test
+            if await check(item, self._prefix, *identifiers):
+                return None
+            stats = await self._limiter.get_window_stats(item, self._prefix, *identifiers)
+        except Exception:
+            logger.warning("rate limit storage failed; request let through", exc_info=True)
+            return None
+        return max(1, math.ceil(stats.reset_time - self._clock()))
 
     async def failures_retry_after(self, address: str) -> int | None:
         """``None`` while ``address`` may still present credentials, else the seconds to wait."""
         allowed = self._security.rate_limit.failed_auth_per_minute
         if allowed == 0:
             return None
-        item = RateLimitItemPerMinute(allowed)
-        try:
-            if await self._limiter.test(item, self._prefix, _FAILURES, address):
-                return None
-            stats = await self._limiter.get_window_stats(item, self._prefix, _FAILURES, address)
-        except Exception:  # the storage failed: fail open, loudly
-            logger.warning("rate limit storage failed; request let through", exc_info=True)
-            return None
-        return self._wait(stats.reset_time)
+        return await self._over(RateLimitItemPerMinute(allowed), _FAILURES, address, count=False)
 
     async def count_failure(self, address: str) -> None:
         """Count one refused credential from ``address``."""
@@ -104,14 +107,7 @@ class ClientRateLimiter:
         role = self._role(principal)
         item = RateLimitItemPerMinute(self._security.role(role).requests_per_minute)
         client = principal.client_id if principal.method != "anonymous" else f"anonymous@{address}"
-        try:
-            if await self._limiter.hit(item, self._prefix, role, client):
-                return None
-            stats = await self._limiter.get_window_stats(item, self._prefix, role, client)
-        except Exception:  # the storage failed: fail open, loudly
-            logger.warning("rate limit storage failed; request let through", exc_info=True)
-            return None
-        return self._wait(stats.reset_time)
+        return await self._over(item, role, client, count=True)
 
 
 class RateLimitMiddleware:
