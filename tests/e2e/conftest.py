@@ -26,6 +26,7 @@ from tests.security_fixtures import CUSTOMS_HEADERS, security_settings
 from customs_gateway.app import create_app
 from customs_gateway.config import load_settings
 from customs_sim.admin import AdminState
+from customs_sim.admin_client import AdminClient
 from customs_sim.china import ChinaStoreWriter
 from customs_sim.china.app import ChinaSimSettings
 from customs_sim.dataset import DatasetFiles, GroundTruth, build_dataset
@@ -212,3 +213,30 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DataWorld]:
 def data_client(data: DataWorld) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=data.gateway_url, timeout=60, headers=CUSTOMS_HEADERS) as http:
         yield http
+
+
+class Upstreams:
+    """Both simulators' own request counters, read over their admin HTTP endpoints: the witness
+    that a refused or hostile request reached no authority (or only the ones it should)."""
+
+    def __init__(self, china: AdminClient, kazakhstan: AdminClient) -> None:
+        self.china, self.kazakhstan = china, kazakhstan
+
+    def reset(self) -> None:
+        self.china.reset()
+        self.kazakhstan.reset()
+
+    def endpoints(self) -> set[str]:
+        return {f"cn {e}" for e in self.china.counters()} | {f"kz {e}" for e in self.kazakhstan.counters()}
+
+    def totals(self) -> tuple[int, int]:
+        return self.china.total(), self.kazakhstan.total()
+
+
+@pytest.fixture(scope="module")
+def upstreams(world: World) -> Iterator[Upstreams]:
+    with (
+        AdminClient(world.china.server.url, ADMIN_TOKEN) as cn,
+        AdminClient(world.kazakhstan.server.url, ADMIN_TOKEN) as kz,
+    ):
+        yield Upstreams(cn, kz)

@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-from tests.e2e.conftest import ADMIN_TOKEN, CN_SECRET, KZ_SECRET, World
+from tests.e2e.conftest import CN_SECRET, KZ_SECRET, Upstreams, World
 
 from customs_gateway.domain import Authority, Direction
 from customs_gateway.ids import InspectionKey, ManifestKey, RecordKey, encode_inspection_id, encode_manifest_id
-from customs_sim.admin_client import AdminClient
 
 HOSTILE = [
     "../../ports",
@@ -32,27 +30,6 @@ HOSTILE = [
     "ports",
 ]
 LEAKS = ("Traceback", "127.0.0.1", "http://", "localhost", CN_SECRET, KZ_SECRET, "sign=", "Bearer ")
-
-
-class Upstreams:
-    def __init__(self, china: AdminClient, kazakhstan: AdminClient) -> None:
-        self.china, self.kazakhstan = china, kazakhstan
-
-    def reset(self) -> None:
-        self.china.reset()
-        self.kazakhstan.reset()
-
-    def endpoints(self) -> set[str]:
-        return {f"cn {e}" for e in self.china.counters()} | {f"kz {e}" for e in self.kazakhstan.counters()}
-
-
-@pytest.fixture(scope="module")
-def upstreams(world: World) -> Iterator[Upstreams]:
-    with (
-        AdminClient(world.china.server.url, ADMIN_TOKEN) as cn,
-        AdminClient(world.kazakhstan.server.url, ADMIN_TOKEN) as kz,
-    ):
-        yield Upstreams(cn, kz)
 
 
 def post(client: httpx.Client, query: str, **variables: Any) -> dict[str, Any]:

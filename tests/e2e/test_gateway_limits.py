@@ -3,37 +3,13 @@ operation makes no upstream request at all (the simulators' own counters, over H
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-from tests.e2e.conftest import ADMIN_TOKEN, WINDOW_FROM, WINDOW_TO, World
-
-from customs_sim.admin_client import AdminClient
+from tests.e2e.conftest import WINDOW_FROM, WINDOW_TO, Upstreams
 
 CUSTOMS_BUDGET = 20_000  # [security.roles.china_customs] in config/gateway.toml: the e2e clients' role
-
-
-class Upstreams:
-    def __init__(self, china: AdminClient, kazakhstan: AdminClient) -> None:
-        self.china, self.kazakhstan = china, kazakhstan
-
-    def reset(self) -> None:
-        self.china.reset()
-        self.kazakhstan.reset()
-
-    def totals(self) -> tuple[int, int]:
-        return self.china.total(), self.kazakhstan.total()
-
-
-@pytest.fixture(scope="module")
-def upstreams(world: World) -> Iterator[Upstreams]:
-    with (
-        AdminClient(world.china.server.url, ADMIN_TOKEN) as cn,
-        AdminClient(world.kazakhstan.server.url, ADMIN_TOKEN) as kz,
-    ):
-        yield Upstreams(cn, kz)
 
 
 def refused(client: httpx.Client, upstreams: Upstreams, query: str, **variables: Any) -> dict[str, Any]:
