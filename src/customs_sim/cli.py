@@ -5,7 +5,7 @@
     customs-sim both        [dataset options] [--china-port 8101] [--kazakhstan-port 8102] [--latency-ms 30]
     customs-sim china       [dataset options] [--port 8101] …
     customs-sim kazakhstan  [dataset options] [--port 8102] …
-    customs-sim build       [dataset options]            generate (or reuse) the databases, with a progress bar
+    customs-sim build       [dataset options] [--truth]  generate (or reuse) the databases, with a progress bar
     customs-sim truth       [dataset options] [--limit N] [--crossing ID]   ground truth as JSON lines
     customs-sim sign        METHOD URL [--data JSON]     a signed curl command for the China API
 
@@ -107,11 +107,11 @@ def params_from_args(args: argparse.Namespace, now: dt.datetime | None = None) -
     return DatasetParams(seed=args.seed, start=start, end=end, trucks_per_day=args.trucks_per_day, as_of=as_of)
 
 
-def _dataset(args: argparse.Namespace) -> DatasetFiles:
+def _dataset(args: argparse.Namespace, *, truth: bool = False) -> DatasetFiles:
     params = params_from_args(args)
     cache_dir = args.cache_dir or default_cache_dir()
     print(f"dataset: {params.start} .. {params.end}, seed {params.seed}, cache {cache_dir}", file=sys.stderr)
-    return build_dataset(params, cache_dir, progress=True)
+    return build_dataset(params, cache_dir, progress=True, truth=truth)
 
 
 def _china(files: DatasetFiles, options: SimOptions) -> SimApp:
@@ -163,7 +163,7 @@ def _run_servers(args: argparse.Namespace) -> int:
 
 
 def _truth(args: argparse.Namespace) -> int:
-    files = _dataset(args)
+    files = _dataset(args, truth=True)
     truth = GroundTruth(files)
     printed = 0
     out = sys.stdout.buffer
@@ -197,8 +197,9 @@ def _sign(args: argparse.Namespace) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
-    files = _dataset(args)
-    print(f"china:      {files.china_db}\nkazakhstan: {files.kazakhstan_db}\ntruth:      {files.truth_db}")
+    files = _dataset(args, truth=args.truth)
+    later = "" if files.truth_db.is_file() else "  (built on first use, or now with --truth)"
+    print(f"china:      {files.china_db}\nkazakhstan: {files.kazakhstan_db}\ntruth:      {files.truth_db}{later}")
     return 0
 
 
@@ -224,6 +225,7 @@ def _parser() -> argparse.ArgumentParser:
 
     build = commands.add_parser("build", help="generate (or reuse) a dataset's databases")
     _add_dataset_options(build)
+    build.add_argument("--truth", action="store_true", help="also the ground-truth store (else built on first use)")
 
     truth = commands.add_parser("truth", help="print the ground truth as JSON lines")
     _add_dataset_options(truth)

@@ -15,7 +15,9 @@ tests and the ``customs-sim truth`` command.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 import os
 import random
 import shutil
@@ -32,7 +34,14 @@ from customs_sim.generator import GENERATOR_VERSION, DatasetParams
 from customs_sim.kazakhstan.store import KazakhstanStoreWriter
 from customs_sim.model import Trip
 from customs_sim.rates import CURRENCIES, nbk_rate
-from customs_sim.shards import PARALLEL_MIN_TRIPS, build_in_shards, default_workers, expected_trips
+from customs_sim.shards import (
+    ALL_PARTS,
+    PARALLEL_MIN_TRIPS,
+    Part,
+    build_in_shards,
+    default_workers,
+    expected_trips,
+)
 from customs_sim.sqlitebuild import connect_for_build
 from customs_sim.truthjson import from_json, to_json
 
@@ -44,6 +53,7 @@ __all__ = [
     "GroundTruth",
     "TruthWriter",
     "build_dataset",
+    "build_truth",
     "default_cache_dir",
     "rate_rows",
 ]
@@ -51,6 +61,8 @@ __all__ = [
 CHINA_DB = "china.sqlite"
 KAZAKHSTAN_DB = "kazakhstan.sqlite"
 TRUTH_DB = "truth.sqlite"
+#: What the simulators serve from, and so what a dataset build waits for.
+AUTHORITY_PARTS: tuple[Part, ...] = ("china", "kazakhstan")
 
 # trip_id is unique by an index created after the bulk insert, not a PRIMARY KEY maintained row by
 # row: a merge then copies a shard's records without decoding them (see customs_sim.shards).
@@ -91,7 +103,8 @@ class DatasetFiles:
         return cls(directory / CHINA_DB, directory / KAZAKHSTAN_DB, directory / TRUTH_DB, params)
 
     def exist(self) -> bool:
-        return self.china_db.is_file() and self.kazakhstan_db.is_file() and self.truth_db.is_file()
+        """The simulators' two databases are built (the truth store comes on first use)."""
+        return self.china_db.is_file() and self.kazakhstan_db.is_file()
 
 
 def rate_rows(params: DatasetParams) -> Iterator[tuple[dt.date, str, Decimal]]:
@@ -157,60 +170,120 @@ class TruthWriter:
 
 
 def build_dataset(
-    params: DatasetParams, cache_dir: Path | None = None, progress: bool = False, *, workers: int | None = None
+    params: DatasetParams,
+    cache_dir: Path | None = None,
+    progress: bool = False,
+    *,
+    workers: int | None = None,
+    truth: bool = False,
 ) -> DatasetFiles:
-    """The dataset of ``params`` under ``cache_dir`` (default :func:`default_cache_dir`), built
-    first unless a complete one is already there.
+    """The dataset of ``params`` under ``cache_dir`` (default :func:`default_cache_dir`), its two
+    authorities' databases built first unless complete ones are already there.
 
-    ``workers`` processes build it (default: one per core, at most 4; a small dataset is built in
-    this process); the databases hold the same rows in the same order whatever their number.
+    The ground-truth store is left for its first use (:class:`GroundTruth`, :func:`build_truth`):
+    the simulators never read it, and generating it with them made every demo start wait for it.
+    ``truth=True`` builds it too, in the same pass when nothing is cached yet (a caller that knows
+    it will read the truth saves generating the trips twice). ``workers`` processes build it
+    (default: one per core, at most 4; a small dataset is built in this process); the databases
+    hold the same rows in the same order whatever their number.
     """
     root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     final = root / params.cache_key()
     files = DatasetFiles.in_dir(final, params)
-    if files.exist():
-        return files
-    root.mkdir(parents=True, exist_ok=True)
-    work = root / f"{final.name}.building-{os.getpid()}-{random.getrandbits(32):08x}"
-    work.mkdir()
-    try:
-        _write(params, DatasetFiles.in_dir(work, params), progress, workers)
+    if not files.exist():
+        root.mkdir(parents=True, exist_ok=True)
+        work = root / f"{final.name}.building-{os.getpid()}-{random.getrandbits(32):08x}"
+        work.mkdir()
         try:
-            os.rename(work, final)
-        except OSError:
-            # Someone else finished the same dataset first (or left a broken directory behind).
-            if not files.exist():
-                shutil.rmtree(final, ignore_errors=True)
+            built = DatasetFiles.in_dir(work, params)
+            _write(params, built, progress, workers, ALL_PARTS if truth else AUTHORITY_PARTS)
+            try:
                 os.rename(work, final)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+            except OSError:
+                # Someone else finished the same dataset first (or left a broken directory behind).
+                if not files.exist():
+                    shutil.rmtree(final, ignore_errors=True)
+                    os.rename(work, final)
+                elif truth:
+                    with _truth_lock(final):
+                        if not files.truth_db.is_file():
+                            os.rename(built.truth_db, files.truth_db)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    if truth:
+        build_truth(files, progress=progress, workers=workers)
     return files
 
 
-def _write(params: DatasetParams, files: DatasetFiles, progress: bool, workers: int | None) -> None:
-    """The three databases: each writer's build of zero trips, filled from day shards (see shards)."""
+def build_truth(files: DatasetFiles, *, progress: bool = False, workers: int | None = None) -> Path:
+    """``truth.sqlite`` of a built dataset, generated first (from the seed, the same bytes as a
+    one-pass build) unless it is already there.
+
+    One process at a time builds it, under an exclusive lock on ``truth.lock`` in the dataset's
+    directory; the others wait and then find it done. It is written in a private directory and
+    renamed into place, so a reader never opens a half-written store, and a crashed build leaves
+    only a directory the next builder removes.
+    """
+    if files.truth_db.is_file():
+        return files.truth_db
+    directory = files.truth_db.parent
+    if not directory.is_dir():
+        raise FileNotFoundError(directory)
+    with _truth_lock(directory):
+        if files.truth_db.is_file():  # built while this process waited for the lock
+            return files.truth_db
+        for stale in directory.glob("truth.building-*"):  # only a lock holder writes there
+            shutil.rmtree(stale, ignore_errors=True)
+        work = directory / f"truth.building-{os.getpid()}-{random.getrandbits(32):08x}"
+        work.mkdir()
+        try:
+            built = DatasetFiles.in_dir(work, files.params)
+            _write(files.params, built, progress, workers, ("truth",))
+            os.rename(built.truth_db, files.truth_db)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    return files.truth_db
+
+
+@contextlib.contextmanager
+def _truth_lock(directory: Path) -> Iterator[None]:
+    """An exclusive lock between processes (and threads: each opens its own file) on ``truth.lock``."""
+    with open(directory / "truth.lock", "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _write(
+    params: DatasetParams, files: DatasetFiles, progress: bool, workers: int | None, parts: tuple[Part, ...]
+) -> None:
+    """The databases of ``parts``: each writer's build of zero trips, filled from day shards (see shards)."""
     if workers is None:
         workers = default_workers() if expected_trips(params) >= PARALLEL_MIN_TRIPS else 1
-    TruthWriter(files.truth_db, params).close()
-    ChinaStoreWriter(files.china_db).close()
-    with KazakhstanStoreWriter(files.kazakhstan_db) as kazakhstan:
-        kazakhstan.add_rates(rate_rows(params))
+    bases: list[tuple[Part, Path]] = []
+    if "truth" in parts:
+        TruthWriter(files.truth_db, params).close()
+        bases.append(("truth", files.truth_db))
+    if "china" in parts:
+        ChinaStoreWriter(files.china_db).close()
+        bases.append(("china", files.china_db))
+    if "kazakhstan" in parts:
+        with KazakhstanStoreWriter(files.kazakhstan_db) as kazakhstan:
+            kazakhstan.add_rates(rate_rows(params))
+        bases.append(("kazakhstan", files.kazakhstan_db))
     bar = None
     if progress:
         from tqdm import tqdm  # only when asked: tests and servers never draw bars
 
         total = (params.end - params.start).days + 1
-        bar = tqdm(total=total, unit="day", desc="customs-sim dataset")
+        label = "customs-sim ground truth" if parts == ("truth",) else "customs-sim dataset"
+        bar = tqdm(total=total, unit="day", desc=label)
     shard_dir = files.truth_db.parent / "shards"
     shard_dir.mkdir()
     try:
-        build_in_shards(
-            params,
-            (files.truth_db, files.china_db, files.kazakhstan_db),
-            shard_dir,
-            workers,
-            None if bar is None else _ticker(bar),
-        )
+        build_in_shards(params, bases, shard_dir, workers, None if bar is None else _ticker(bar))
         if bar is not None:  # the days after the snapshot, which hold no trip
             bar.update(total - bar.n)
     finally:
@@ -228,10 +301,14 @@ def _ticker(bar: Any) -> Callable[[dt.date], None]:
 
 
 class GroundTruth:
-    """Read-only access to a dataset's ground truth, as :class:`Trip` objects."""
+    """Read-only access to a dataset's ground truth, as :class:`Trip` objects.
+
+    Opened on a :class:`DatasetFiles`, it builds the truth store first if this is its first use
+    (see :func:`build_truth`); opened on a path, the file must exist.
+    """
 
     def __init__(self, source: DatasetFiles | Path) -> None:
-        path = source.truth_db if isinstance(source, DatasetFiles) else Path(source)
+        path = build_truth(source) if isinstance(source, DatasetFiles) else Path(source)
         if not path.is_file():
             raise FileNotFoundError(path)
         self._conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)

@@ -1,19 +1,18 @@
-"""A dataset built in day shards on every core, then merged into its three databases.
+"""A dataset built in day shards on every core, then merged into its databases.
 
 Sharding. The days that can hold trips are cut into chunks of :data:`CHUNK_DAYS` consecutive days
-(a function of the parameters only, never of the number of processes). Each chunk is generated
-and rendered into its own three shard databases, without indexes or statistics (the merged
-databases create them once). Worker processes take chunks in order from a pool (``forkserver`` context,
-else ``spawn``); with one worker the chunks are built in this process.
+(a function of the parameters only, never of the number of processes). Each chunk is generated and
+written into its own shard databases, one per :data:`Part` asked for (the two authorities' for the
+simulators, the truth when it is first needed, or all three), without indexes or statistics (the
+merged databases create them once). Worker processes take chunks in order from a pool
+(``forkserver`` context, else ``spawn``); with one worker the chunks are built in this process.
 
-Merging. Each final database starts as its writer's output for zero trips (schema, reference rows
-such as ports, checkpoints, rates and meta, indexes). Its indexes are dropped, the rows of every table
-that the empty build left empty are appended from each shard in chunk order and in rowid order
-(so rowids and row order are those of a one-pass build), then the indexes are created once and
-``ANALYZE`` rerun if the writer ran it. Each database is merged by its own thread as the shards
-come in, overlapping the generation (SQLite releases the GIL), and each shard is deleted once merged.
-The result is the same rows, in the same order, whatever the number of workers; with the same
-number of chunks (always) the files are the same too.
+Merging (:mod:`customs_sim.shardmerge`). Each final database starts as its writer's output for zero
+trips; the shards' rows are appended in chunk order and rowid order (so rowids and row order are
+those of a one-pass build), then the indexes are created once. Each database is merged by its own
+thread as the shards come in, overlapping the generation (SQLite releases the GIL), and each shard
+is deleted once merged. The result is the same rows, in the same order, whatever the number of
+workers; with the same number of chunks (always) the files are the same too.
 """
 
 from __future__ import annotations
@@ -24,19 +23,31 @@ import gc
 import multiprocessing
 import os
 import queue
-import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, Protocol
 
 from customs_sim.generator import DatasetParams, day_trips, last_day_with_trips
+from customs_sim.model import Trip
 from customs_sim.people import build_pools
 from customs_sim.reference import CROSSINGS
+from customs_sim.shardmerge import Merge, Merger, merge_into
 
-__all__ = ["CHUNK_DAYS", "Chunk", "Merge", "build_chunk", "build_in_shards", "chunks", "default_workers", "merge_into"]
+__all__ = [
+    "ALL_PARTS",
+    "CHUNK_DAYS",
+    "Chunk",
+    "Merge",
+    "Part",
+    "build_chunk",
+    "build_in_shards",
+    "chunks",
+    "default_workers",
+    "merge_into",
+]
 
 #: Days per shard: small enough to balance two to four workers (the last chunk of a build may run
 #: alone while the other workers idle: with 6 days the 90-day demo had 15 chunks on two workers, and
@@ -47,6 +58,10 @@ CHUNK_DAYS = 3
 PARALLEL_MIN_TRIPS = 20_000
 
 ProgressFn = Callable[[dt.date], None]
+#: The databases a build writes: the ground truth, and each authority's system of record. The
+#: simulators need only the two authorities' (the truth is built on first use, see customs_sim.dataset).
+Part = Literal["truth", "china", "kazakhstan"]
+ALL_PARTS: tuple[Part, ...] = ("truth", "china", "kazakhstan")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,37 +108,64 @@ def shard_files(directory: Path, chunk: Chunk) -> ShardFiles:
     )
 
 
-def build_chunk(params: DatasetParams, chunk: Chunk, directory: Path, progress: ProgressFn | None = None) -> int:
-    """Generate and render one chunk into its three shard databases; the number of trips."""
+class _Sink(Protocol):
+    def add(self, trip: Trip, /) -> None: ...
+    def close(self) -> None: ...
+    def abort(self) -> None: ...
+
+
+def _sinks(params: DatasetParams, files: ShardFiles, parts: Sequence[Part]) -> list[_Sink]:
     # Imported here: the writers pull in the authorities' renderers, which a worker needs anyway.
     from customs_sim.china.store import ChinaStoreWriter
     from customs_sim.dataset import TruthWriter
     from customs_sim.kazakhstan.store import KazakhstanStoreWriter
 
+    sinks: list[_Sink] = []
+    try:
+        for part in parts:
+            if part == "truth":
+                sinks.append(TruthWriter(files.truth_db, params, indexes=False))
+            elif part == "china":
+                sinks.append(ChinaStoreWriter(files.china_db, indexes=False))
+            else:
+                sinks.append(KazakhstanStoreWriter(files.kazakhstan_db, indexes=False))
+    except BaseException:
+        for sink in sinks:
+            sink.abort()
+        raise
+    return sinks
+
+
+def build_chunk(
+    params: DatasetParams,
+    chunk: Chunk,
+    directory: Path,
+    progress: ProgressFn | None = None,
+    parts: Sequence[Part] = ALL_PARTS,
+) -> int:
+    """Generate one chunk and write the shard databases of ``parts``; the number of trips."""
     files = shard_files(directory, chunk)
     pools = build_pools(params.seed)
     count = 0
-    truth = TruthWriter(files.truth_db, params, indexes=False)
-    with (
-        ChinaStoreWriter(files.china_db, indexes=False) as china,
-        KazakhstanStoreWriter(files.kazakhstan_db, indexes=False) as kazakhstan,
-    ):
-        try:
-            day = chunk.first
-            while day <= chunk.last:
-                for crossing in CROSSINGS:
-                    for trip in day_trips(params, day, crossing, pools):
-                        truth.add(trip)
-                        china.add(trip)
-                        kazakhstan.add(trip)
-                        count += 1
-                if progress is not None:
-                    progress(day)
-                day += dt.timedelta(days=1)
-        except BaseException:
-            truth.abort()
-            raise
-        truth.close()
+    sinks = _sinks(params, files, parts)
+    adds = [sink.add for sink in sinks]
+    try:
+        day = chunk.first
+        while day <= chunk.last:
+            for crossing in CROSSINGS:
+                for trip in day_trips(params, day, crossing, pools):
+                    for add in adds:
+                        add(trip)
+                    count += 1
+            if progress is not None:
+                progress(day)
+            day += dt.timedelta(days=1)
+    except BaseException:
+        for sink in sinks:
+            sink.abort()
+        raise
+    for sink in sinks:
+        sink.close()
     return count
 
 
@@ -164,8 +206,8 @@ def _report(day: dt.date) -> None:
         _progress_queue.put(day.toordinal())
 
 
-def _worker_chunk(params: DatasetParams, chunk: Chunk, directory: str) -> int:
-    return build_chunk(params, chunk, Path(directory), _report)
+def _worker_chunk(params: DatasetParams, chunk: Chunk, directory: str, parts: tuple[Part, ...]) -> int:
+    return build_chunk(params, chunk, Path(directory), _report, parts)
 
 
 def _context() -> multiprocessing.context.BaseContext:
@@ -186,6 +228,7 @@ def build_shards(
     workers: int,
     progress: ProgressFn | None = None,
     done: Callable[[int], None] | None = None,
+    parts: tuple[Part, ...] = ALL_PARTS,
 ) -> list[ShardFiles]:
     """Every chunk's shard databases under ``directory``, in chunk order; ``done(i)`` as soon as
     chunk ``i`` is complete (in any order)."""
@@ -193,7 +236,7 @@ def build_shards(
     if workers <= 1 or len(todo) <= 1:
         with _relaxed_gc():
             for chunk in todo:
-                build_chunk(params, chunk, directory, progress)
+                build_chunk(params, chunk, directory, progress, parts)
                 if done is not None:
                     done(chunk.index)
         return [shard_files(directory, chunk) for chunk in todo]
@@ -216,7 +259,7 @@ def build_shards(
         initializer=_init_worker,
         initargs=(progress_queue, params.seed),
     ) as pool:
-        futures = {pool.submit(_worker_chunk, params, c, str(directory)): c.index for c in todo}
+        futures = {pool.submit(_worker_chunk, params, c, str(directory), parts): c.index for c in todo}
         while futures:
             drain(0.1)
             for future in [f for f in futures if f.done()]:
@@ -229,107 +272,14 @@ def build_shards(
     return [shard_files(directory, chunk) for chunk in todo]
 
 
-class Merge:
-    """Appends shards to a base database in order (see the module's doc), then indexes it once."""
-
-    def __init__(self, base: Path) -> None:
-        self._conn = conn = sqlite3.connect(base, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=OFF")
-        conn.execute("PRAGMA synchronous=OFF")
-        conn.execute("PRAGMA cache_size=-16384")
-        master = conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY rowid").fetchall()
-        self._indexes = [(name, sql) for kind, name, _table, sql in master if kind == "index" and sql is not None]
-        self._analyzed = any(name == "sqlite_stat1" for _kind, name, _table, _sql in master)
-        auto_indexed = {table for kind, _name, table, sql in master if kind == "index" and sql is None}
-        # A table left without any index is copied record by record in rowid order (SQLite's
-        # transfer optimization: no decoding, new rowids in order); one keeping an automatic index
-        # (a PRIMARY KEY) says ORDER BY rowid, which the optimization does not take.
-        tables = [
-            (name, "WITHOUT ROWID" not in sql.upper() and name in auto_indexed)
-            for kind, name, _table, sql in master
-            if kind == "table" and not name.startswith("sqlite_")
-        ]
-        # Table names come from the database's own schema, never from outside.
-        self._empty = [
-            (name, ordered)
-            for name, ordered in tables
-            if conn.execute(f'SELECT 1 FROM "{name}" LIMIT 1').fetchone() is None  # noqa: S608
-        ]
-        for name, _sql in self._indexes:
-            conn.execute(f'DROP INDEX "{name}"')
-
-    def append(self, shard: Path) -> None:
-        conn = self._conn
-        conn.execute("ATTACH DATABASE ? AS shard", (f"{shard.resolve().as_uri()}?mode=ro",))
-        conn.execute("BEGIN")
-        for name, ordered in self._empty:
-            order = " ORDER BY rowid" if ordered else ""
-            conn.execute(f'INSERT INTO main."{name}" SELECT * FROM shard."{name}"{order}')  # noqa: S608
-        conn.execute("COMMIT")
-        conn.execute("DETACH DATABASE shard")
-
-    def finish(self) -> None:
-        conn = self._conn
-        conn.execute("BEGIN")
-        for _name, sql in self._indexes:
-            conn.execute(sql)
-        if self._analyzed:
-            conn.execute("ANALYZE")
-        conn.execute("COMMIT")
-        conn.close()
-
-    def close(self) -> None:
-        self._conn.close()
-
-
-def merge_into(base: Path, shards: Sequence[Path]) -> None:
-    """Append every shard's rows to the tables ``base`` holds no row of, then index once."""
-    merge = Merge(base)
-    try:
-        for shard in shards:
-            merge.append(shard)
-    except BaseException:
-        merge.close()
-        raise
-    merge.finish()
-
-
-class _Merger(threading.Thread):
-    """Merges one database's shards in chunk order as they become ready (deleting each after)."""
-
-    def __init__(self, base: Path, shards: list[Path], ready: list[threading.Event], failed: threading.Event) -> None:
-        super().__init__(name=f"merge-{base.name}", daemon=True)
-        self._base, self._shards, self._ready, self._failed = base, shards, ready, failed
-        self.error: BaseException | None = None
-
-    def run(self) -> None:
-        try:
-            merge = Merge(self._base)
-            try:
-                for shard, ready in zip(self._shards, self._ready, strict=True):
-                    ready.wait()
-                    if self._failed.is_set():
-                        merge.close()
-                        return
-                    merge.append(shard)
-                    shard.unlink()
-            except BaseException:
-                merge.close()
-                raise
-            merge.finish()
-        except BaseException as exc:  # handed to the building thread
-            self.error = exc
-            self._failed.set()
-
-
 def build_in_shards(
     params: DatasetParams,
-    bases: tuple[Path, Path, Path],
+    bases: Sequence[tuple[Part, Path]],
     directory: Path,
     workers: int,
     progress: ProgressFn | None = None,
 ) -> None:
-    """Fill the three empty builds ``bases`` (truth, China, Kazakhstan) with every chunk's rows.
+    """Fill the empty builds ``bases`` (each a part and its database) with every chunk's rows.
 
     One thread per database merges each shard as soon as it and the ones before it are done, so
     the copying overlaps the generation (SQLite runs without the GIL); the indexes come last.
@@ -338,10 +288,8 @@ def build_in_shards(
     files = [shard_files(directory, chunk) for chunk in todo]
     ready = [threading.Event() for _ in todo]
     failed = threading.Event()
-    mergers = [
-        _Merger(base, [getattr(f, attr) for f in files], ready, failed)
-        for base, attr in zip(bases, ("truth_db", "china_db", "kazakhstan_db"), strict=True)
-    ]
+    parts = tuple(part for part, _base in bases)
+    mergers = [Merger(base, [getattr(f, f"{part}_db") for f in files], ready, failed) for part, base in bases]
     for merger in mergers:
         merger.start()
 
@@ -351,7 +299,7 @@ def build_in_shards(
         ready[index].set()
 
     try:
-        build_shards(params, directory, workers, progress, done)
+        build_shards(params, directory, workers, progress, done, parts)
     except BaseException:
         failed.set()
         raise

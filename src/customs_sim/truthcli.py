@@ -116,7 +116,7 @@ def truth_command(args: list[str], out: TextIO | None = None) -> int:
     lookups = {"trip_id": ns.trip_id, "batch_no": ns.batch_no, "pi_number": ns.pi_number, "common_id": ns.common_id}
     given = {key: value for key, value in lookups.items() if value}
     if given:
-        with GroundTruth(build_dataset(params, ns.cache_dir)) as truth:
+        with GroundTruth(build_dataset(params, ns.cache_dir, truth=True)) as truth:
             finders = {
                 "trip_id": truth.get,
                 "batch_no": truth.by_cn_batch_no,

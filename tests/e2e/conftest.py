@@ -195,7 +195,7 @@ class DataWorld:
 
 @pytest.fixture(scope="session")
 def data(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DataWorld]:
-    files = build_dataset(DATASET, tmp_path_factory.mktemp("dataset"))
+    files = build_dataset(DATASET, tmp_path_factory.mktemp("dataset"), truth=True)  # one pass: the truth too
     options = SimOptions(admin_token=ADMIN_TOKEN)
     cn = china_sim(ChinaSimSettings(files.china_db, app_secret=CN_SECRET, app_id=CN_APP_ID), options)
     kz = kazakhstan_sim(KazakhstanSimSettings(files.kazakhstan_db, KZ_CLIENT_ID, KZ_SECRET), options)

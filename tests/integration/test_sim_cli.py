@@ -36,7 +36,7 @@ def _sim(*args: str, cache: Path | None = None) -> subprocess.CompletedProcess[b
 @pytest.fixture(scope="module")
 def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("sim-cache")
-    build_dataset(PARAMS, directory)
+    build_dataset(PARAMS, directory, truth=True)
     return directory
 
 

@@ -1,4 +1,5 @@
-"""The dataset builder: three databases in one pass, a reusable cache, and the ground-truth API."""
+"""The dataset builder: three databases in one pass (``truth=True``), a reusable cache, and the
+ground-truth API."""
 
 from __future__ import annotations
 
@@ -27,11 +28,11 @@ PARAMS = DatasetParams(
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory: pytest.TempPathFactory) -> DatasetFiles:
-    return build_dataset(PARAMS, tmp_path_factory.mktemp("cache"))
+    return build_dataset(PARAMS, tmp_path_factory.mktemp("cache"), truth=True)
 
 
 def test_three_databases_under_the_cache_key(files: DatasetFiles) -> None:
-    assert files.exist() and files.params == PARAMS
+    assert files.exist() and files.truth_db.is_file() and files.params == PARAMS
     assert files.truth_db.parent.name == PARAMS.cache_key()
     assert [p.name for p in files.truth_db.parent.parent.iterdir()] == [PARAMS.cache_key()]  # no leftovers
 

@@ -17,7 +17,7 @@ import pytest
 
 from customs_sim import shards
 from customs_sim.china.store import ChinaStoreWriter
-from customs_sim.dataset import DatasetFiles, build_dataset, rate_rows
+from customs_sim.dataset import DatasetFiles, build_dataset, build_truth, rate_rows
 from customs_sim.generator import DatasetParams, generate_trips
 from customs_sim.kazakhstan.store import KazakhstanStoreWriter
 from customs_sim.truthjson import to_json
@@ -71,7 +71,11 @@ def reference_stores(params: DatasetParams, directory: Path) -> tuple[Path, Path
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> DatasetFiles:
-    return build_dataset(GOLDEN, tmp_path_factory.mktemp("golden"))
+    """The simulators' databases built, then the truth store on its first use (a second pass)."""
+    files = build_dataset(GOLDEN, tmp_path_factory.mktemp("golden"))
+    assert not files.truth_db.exists()
+    build_truth(files)
+    return files
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +106,7 @@ def test_sharded_in_processes_the_databases_hold_the_same_rows(
 ) -> None:
     monkeypatch.setattr(shards, "CHUNK_DAYS", 2)  # three shards merged, built by two processes
     assert len(shards.chunks(GOLDEN)) == 3
-    sharded = build_dataset(GOLDEN, tmp_path, workers=2)
+    sharded = build_dataset(GOLDEN, tmp_path, workers=2, truth=True)  # all three in one pass
     for mine, theirs in (
         (sharded.truth_db, built.truth_db),
         (sharded.china_db, built.china_db),
