@@ -17,9 +17,9 @@ Status handling::
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -55,6 +55,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 Params = Sequence[tuple[str, str]] | Mapping[str, str]
+R = TypeVar("R")
 _KGD = Authority.KGD
 _ROUTE_WORDS = frozenset({"batch"})  # path segments that name a route, not a record
 _MESSAGE_CHARS = 200  # upstream messages are quoted, but never at unbounded length
@@ -222,22 +223,32 @@ class KazakhstanClient:
         ``path`` must be built with :func:`resource_path` when it carries an id; ``roots`` are
         the acceptable root elements (any KGD-namespace root when None).
         """
+        def parse(body: bytes, endpoint: str) -> xml.Element:
+            return xml.parse_document(body, roots, endpoint=endpoint)
+
+        return await self.get_read(path, params, parse)
+
+    async def get_read(
+        self, path: str, params: Params | None, read: Callable[[bytes, str], R]
+    ) -> tuple[R, httpx.Headers]:
+        """As :meth:`get`, the 200 answer's body read by ``read(body, endpoint)`` (which raises
+        :class:`UpstreamContract` for a body it refuses) instead of parsed into a tree."""
         label = "GET " + endpoint_template(path)
         token = await self._tokens.token()
-        answer = await self._guard.call(label, True, lambda: self._attempt(path, params, roots, token))
+        answer = await self._guard.call(label, True, lambda: self._attempt(path, params, read, token))
         if isinstance(answer, RawResponse):
             # Expired or revoked before we expected: drop that token, fetch one fresh token, retry once.
             self._tokens.invalidate(token)
             token = await self._tokens.token()
-            answer = await self._guard.call(label, True, lambda: self._attempt(path, params, roots, token))
+            answer = await self._guard.call(label, True, lambda: self._attempt(path, params, read, token))
             if isinstance(answer, RawResponse):
                 raise self._status_error(answer, path)
         return answer
 
     async def _attempt(
-        self, path: str, params: Params | None, roots: Collection[str] | None, token: str
-    ) -> tuple[xml.Element, httpx.Headers] | RawResponse:
-        """One exchange: the parsed answer, or the raw 401 (the caller decides about the token)."""
+        self, path: str, params: Params | None, read: Callable[[bytes, str], R], token: str
+    ) -> tuple[R, httpx.Headers] | RawResponse:
+        """One exchange: the read answer, or the raw 401 (the caller decides about the token)."""
         request = self._http.build_request(
             "GET",
             self._settings.api_url + path,
@@ -251,7 +262,7 @@ class KazakhstanClient:
             return response
         if response.status != 200:
             raise self._status_error(response, path)
-        return xml.parse_document(response.body, roots, endpoint=path), response.headers
+        return read(response.body, path), response.headers
 
     def _status_error(self, response: RawResponse, endpoint: str) -> UpstreamError:
         status = response.status

@@ -45,6 +45,7 @@ __all__ = [
     "WIRE_DIRECTIONS",
     "arrival_notice",
     "checkpoint",
+    "country",
     "exchange_rates",
     "exchange_rates_list",
     "inspection",
@@ -84,7 +85,8 @@ _RATE_PLACES = 2
 _NBK = "NBK"  # the National Bank of Kazakhstan (НБРК), whatever spelling the document uses
 
 
-def _country(code: str) -> Country:
+def country(code: str) -> Country:
+    """A KGD country code (ISO alpha-2) as the domain's country; any other country is OTHER."""
     return Country.__members__.get(code, Country.OTHER)
 
 
@@ -121,7 +123,7 @@ def _vehicle(transport: Reader, plate_field: str, vin: str | None, make: str | N
 
 
 def _party(r: Reader) -> Party:
-    return Party(id=r.opt_text("Identifier"), name=r.text("Name"), country=_country(r.text("CountryCode")))
+    return Party(id=r.opt_text("Identifier"), name=r.text("Name"), country=country(r.text("CountryCode")))
 
 
 def _driver(r: Reader) -> Driver:
@@ -131,7 +133,7 @@ def _driver(r: Reader) -> Driver:
         name=name,
         name_latin=name,
         passport_no=r.opt_text("PassportNumber"),
-        nationality=_country(r.text("CountryCode")),
+        nationality=country(r.text("CountryCode")),
     )
 
 

@@ -21,6 +21,7 @@ from ...timeutil import format_kz_time
 from ..base import PLATES_LIMIT, KazakhstanSource, LazyItems, Page, RecordQuery, ScanRecord
 from . import mapping, xml
 from .client import KazakhstanClient, NotFound, resource_path
+from .scan import ScanPageReader
 from .settings import KazakhstanSourceSettings
 
 __all__ = ["KazakhstanSourceImpl"]
@@ -53,6 +54,13 @@ def _window(params: Params, start: dt.datetime | None, end: dt.datetime | None) 
         params.append((name, format_kz_time(at)))
 
 
+def _check_window(offset: int, limit: int, page_size: int) -> None:
+    if offset < 0:
+        raise InvalidInput("offset must be ≥ 0")
+    if not 1 <= limit <= page_size:
+        raise InvalidInput(f"limit must be between 1 and {page_size}")
+
+
 def _total(headers: httpx.Headers, endpoint: str) -> int:
     value = headers.get("X-Total-Count")
     if value is None or not value.strip().isdigit():
@@ -65,9 +73,12 @@ def _total(headers: httpx.Headers, endpoint: str) -> int:
 class KazakhstanSourceImpl:
     """KGD behind the gateway's Kazakhstan interface; every method raises only gateway errors."""
 
-    def __init__(self, settings: KazakhstanSourceSettings, client: KazakhstanClient) -> None:
+    def __init__(
+        self, settings: KazakhstanSourceSettings, client: KazakhstanClient, scan_reader: ScanPageReader | None = None
+    ) -> None:
         self._settings = settings
         self._client = client
+        self._scan_reader = scan_reader if scan_reader is not None else ScanPageReader()
 
     # -- batches ------------------------------------------------------------------------------
 
@@ -242,10 +253,7 @@ class KazakhstanSourceImpl:
         offset: int,
         limit: int,
     ) -> Page[T]:
-        if offset < 0:
-            raise InvalidInput("offset must be ≥ 0")
-        if not 1 <= limit <= self._settings.page_size:
-            raise InvalidInput(f"limit must be between 1 and {self._settings.page_size}")
+        _check_window(offset, limit, self._settings.page_size)
         paged = [*params, ("offset", str(offset)), ("limit", str(limit))]
         root, headers = await self._client.get(path, paged, roots=(root_name,))
         total = _total(headers, path)
@@ -304,15 +312,12 @@ class KazakhstanSourceImpl:
         )
 
     async def record_scan_page(self, query: RecordQuery, offset: int, limit: int) -> Page[ScanRecord]:
-        return await self._page(
-            _PI,
-            self._record_params(query),
-            "PreliminaryInformationList",
-            "PreliminaryInformation",
-            mapping.pi_scan,
-            offset,
-            limit,
-        )
+        # Not through _page's ElementTree: the scan reader parses and extracts the page in C.
+        _check_window(offset, limit, self._settings.page_size)
+        paged = [*self._record_params(query), ("offset", str(offset)), ("limit", str(limit))]
+        page, headers = await self._client.get_read(_PI, paged, self._scan_reader.extract)
+        total = _total(headers, _PI)
+        return Page(items=self._scan_reader.records(page, offset), total=total)
 
     def iter_records(self, query: RecordQuery, page_size: int = 500) -> AsyncIterator[KazakhstanPIRecord]:
         return self._iterate(

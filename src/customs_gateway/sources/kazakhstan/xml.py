@@ -36,6 +36,7 @@ __all__ = [
     "local_name",
     "parse_document",
     "qname",
+    "refuse_hostile",
     "required_child",
     "required_text",
 ]
@@ -83,6 +84,17 @@ def _refuse_doctype(body: bytes) -> None:
         return
 
 
+def refuse_hostile(body: bytes, *, endpoint: str | None = None) -> None:
+    """Refuse a document whose prolog declares a document type (UpstreamContract), before any
+    parser builds anything of it: what :func:`parse_document` checks first, for other parsers."""
+    try:
+        _refuse_doctype(body)
+    except DefusedXmlException as exc:
+        raise UpstreamContract(
+            Authority.KGD, f"hostile XML refused ({type(exc).__name__})", endpoint=endpoint
+        ) from exc
+
+
 def local_name(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
@@ -94,13 +106,9 @@ def parse_document(
 
     ``roots`` None accepts any root element in the namespace.
     """
+    refuse_hostile(body, endpoint=endpoint)
     try:
-        _refuse_doctype(body)
-        root = ET.fromstring(body)  # noqa: S314 - _refuse_doctype refused any DTD (see the module doc)
-    except DefusedXmlException as exc:
-        raise UpstreamContract(
-            Authority.KGD, f"hostile XML refused ({type(exc).__name__})", endpoint=endpoint
-        ) from exc
+        root = ET.fromstring(body)  # noqa: S314 - refuse_hostile refused any DTD (see the module doc)
     except ET.ParseError as exc:
         raise UpstreamContract(Authority.KGD, f"malformed XML: {exc}", endpoint=endpoint) from exc
     except (ValueError, LookupError, UnicodeError) as exc:  # e.g. an unknown encoding declaration
