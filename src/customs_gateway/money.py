@@ -23,8 +23,12 @@ __all__ = [
     "MAX_AMOUNT_DIGITS",
     "cn_currency",
     "convert",
+    "minor_to_decimal",
     "parse_amount",
+    "parse_minor",
     "usd_amount",
+    "usd_factor",
+    "usd_minor",
 ]
 
 #: China customs currency codes (海关币制代码) → ISO 4217. ``142`` and ``502`` are what the GACC
@@ -87,6 +91,36 @@ def parse_amount(text: str, places: int) -> Decimal:
     return Decimal(f"{integer}.{fraction.ljust(places, '0')}")
 
 
+_SCALE: tuple[int, ...] = tuple(10**places for places in range(MAX_AMOUNT_DIGITS + 1))
+
+
+def parse_minor(text: str, places: int) -> int:
+    """:func:`parse_amount` in minor units, as an exact integer: ``"1.5"``, 2 → ``150``.
+
+    Accepts and refuses exactly what :func:`parse_amount` does (``parse_minor(t, p) ==
+    parse_amount(t, p) * 10**p``), without building a ``Decimal``: reports add up every goods
+    line of their window, and exact integers are the cheap way to do it.
+
+    Raises:
+        ValueError: as :func:`parse_amount`.
+    """
+    integer, dot, fraction = text.partition(".")
+    if not (
+        text.isascii()
+        and integer.isdigit()
+        and (fraction.isdigit() or not dot)
+        and len(fraction) <= places <= MAX_AMOUNT_DIGITS
+        and len(integer) + len(fraction) <= MAX_AMOUNT_DIGITS
+    ):
+        return int(parse_amount(text, places).scaleb(places))  # or raises parse_amount's ValueError
+    return int(integer + fraction) * _SCALE[places - len(fraction)]
+
+
+def minor_to_decimal(minor: int, places: int) -> Decimal:
+    """``minor`` units as the ``Decimal`` :func:`parse_amount` gives (``150``, 2 → ``1.50``)."""
+    return Decimal(minor).scaleb(-places)
+
+
 def cn_currency(code: str) -> str:
     """China customs numeric currency code → ISO 4217 alpha-3 (``"142"`` → ``"CNY"``).
 
@@ -133,6 +167,35 @@ def convert(money: Money, to_currency: str, rates: Mapping[str, ExchangeRate]) -
     tenge = _CONTEXT.multiply(money.amount, _kzt_per_unit(money.currency, rates))
     converted = _CONTEXT.divide(tenge, _kzt_per_unit(to_currency, rates)).quantize(_CENT, context=_CONTEXT)
     return Money(converted, to_currency)
+
+
+def usd_factor(currency: str, rates: Mapping[str, ExchangeRate]) -> tuple[int, int]:
+    """``(numerator, denominator)``: an amount of ``currency`` in minor units times
+    numerator / denominator is its value in US cents, before rounding (see :func:`usd_minor`).
+
+    Raises:
+        KeyError, TypeError, ValueError: as :func:`convert` for the same rates.
+    """
+    if currency == _USD:
+        return 1, 1
+    numerator, denominator = _kzt_per_unit(currency, rates).as_integer_ratio()
+    usd_numerator, usd_denominator = _kzt_per_unit(_USD, rates).as_integer_ratio()
+    return numerator * usd_denominator, denominator * usd_numerator
+
+
+def usd_minor(minor: int, factor: tuple[int, int]) -> int:
+    """US cents of ``minor`` units at ``factor`` (:func:`usd_factor`), rounded half-even: exactly
+    ``convert(Money(minor / 100, currency), "USD", rates).amount * 100`` for 2-decimal amounts.
+
+    ``convert`` rounds the tenge quotient to 50 significant digits before rounding to cents; an
+    exact quotient of such integers is either a tie (exact at 50 digits too) or further from
+    one than 50 digits can blur, so that first rounding never changes the cent.
+    """
+    quotient, remainder = divmod(minor * factor[0], factor[1])
+    twice = 2 * remainder
+    if twice > factor[1] or (twice == factor[1] and quotient & 1):
+        quotient += 1
+    return quotient
 
 
 def _kzt_per_unit(currency: str, rates: Mapping[str, ExchangeRate]) -> Decimal:

@@ -7,10 +7,21 @@ from decimal import Decimal
 
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 from tests.strategies import amount_strings, amounts, exchange_rates
 
 from customs_gateway.domain import ExchangeRate, Money
-from customs_gateway.money import MAX_AMOUNT_DIGITS, cn_currency, convert, parse_amount, usd_amount
+from customs_gateway.money import (
+    MAX_AMOUNT_DIGITS,
+    cn_currency,
+    convert,
+    minor_to_decimal,
+    parse_amount,
+    parse_minor,
+    usd_amount,
+    usd_factor,
+    usd_minor,
+)
 
 DAY = dt.date(2025, 11, 28)
 # The rates of the KGD wire-format example.
@@ -153,3 +164,58 @@ def test_cny_to_usd_and_back_with_real_rates_is_within_the_rounding_of_a_cent(am
 def test_usd_cny_usd_with_real_rates_is_within_one_cent(amount: Decimal) -> None:
     cny = convert(Money(amount, "USD"), "CNY", NBK)
     assert abs(usd_amount(cny, NBK) - amount) <= CENT
+
+
+# -- exact integers of minor units (the reports' scan path) -------------------------------------
+
+
+@given(
+    text=st.one_of(
+        amount_strings(places=3),
+        st.text(st.sampled_from("0123456789.-+_ e\u0663\u00b2"), max_size=22),
+        st.integers(0, 10**19).map(str),
+    ),
+    places=st.integers(-1, 4),
+)
+@settings(max_examples=300)
+def test_minor_units_accept_and_refuse_what_parse_amount_does(text: str, places: int) -> None:
+    try:
+        expected = parse_amount(text, places)
+    except ValueError:
+        with pytest.raises(ValueError):
+            parse_minor(text, places)
+        return
+    minor = parse_minor(text, places)
+    assert type(minor) is int
+    assert minor == expected.scaleb(places)
+    assert str(minor_to_decimal(minor, places)) == str(expected)  # the same digits and exponent
+
+
+@given(amount=amounts(places=2), rates=exchange_rates(), currency=st.sampled_from(["USD", "CNY", "EUR", "RUB", "KZT"]))
+@settings(max_examples=300)
+def test_cents_by_integer_factor_are_convert_s_figure(
+    amount: Decimal, rates: dict[str, ExchangeRate], currency: str
+) -> None:
+    minor = int(amount.scaleb(2))
+    expected = convert(Money(amount, currency), "USD", rates).amount
+    assert usd_minor(minor, usd_factor(currency, rates)) == expected.scaleb(2)
+
+
+def test_cents_round_half_even_on_exact_ties() -> None:
+    # 1.00 at 1.25 / 2.00 KZT: 0.625 USD -> 0.62; at 1.35 / 2.00: 0.675 -> 0.68.
+    for rate, cents in (("1.25", 62), ("1.35", 68)):
+        rates = {
+            "USD": ExchangeRate("USD", Decimal("2.00"), DAY, "NBK"),
+            "CNY": ExchangeRate("CNY", Decimal(rate), DAY, "NBK"),
+        }
+        assert convert(Money(Decimal("1.00"), "CNY"), "USD", rates).amount == Decimal(cents).scaleb(-2)
+        assert usd_minor(100, usd_factor("CNY", rates)) == cents
+
+
+def test_factors_fail_as_convert_fails() -> None:
+    with pytest.raises(KeyError):
+        usd_factor("CNY", {"USD": NBK["USD"]})
+    assert usd_factor("USD", {}) == (1, 1)  # USD needs no rate
+    bad = {**NBK, "CNY": ExchangeRate("CNY", Decimal("0"), DAY, "NBK")}
+    with pytest.raises(ValueError, match="not positive"):
+        usd_factor("CNY", bad)

@@ -22,19 +22,28 @@ import asyncio
 import datetime as dt
 import math
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from ..crossings import CrossingPoint
 from ..domain import Direction, ExchangeRate, PlateId
 from ..linking import LinkWindow
-from ..money import convert
+from ..money import minor_to_decimal, usd_factor, usd_minor
 from ..plates import same_vehicle
-from ..sources.base import ChinaSource, KazakhstanSource, Page, RecordQuery, ScanLine, ScanRecord
-from .partials import ChunkPartial, Flow, SidePartial, minutes_between
+from ..sources.base import MASS_PLACES, MONEY_PLACES, ChinaSource, KazakhstanSource, Page, RecordQuery, ScanRecord
+from .partials import ChunkPartial, Flow, SidePartial, add_histogram, minutes_between
 
-__all__ = ["ChunkScanner", "RatesByDay", "Stub", "door_to_door", "fold_record", "gather_all", "link_stubs"]
+__all__ = [
+    "ChunkScanner",
+    "RatesByDay",
+    "SideFold",
+    "Stub",
+    "UsdFactors",
+    "door_to_door",
+    "fold_record",
+    "gather_all",
+    "link_stubs",
+]
 
 T = TypeVar("T")
 _ZERO = Decimal(0)
@@ -43,8 +52,7 @@ _CN_PAGE = 100  # GACC's largest page
 _KZ_PAGE = 500  # KGD's largest page
 
 
-@dataclass(frozen=True, slots=True)
-class Stub:
+class Stub(NamedTuple):
     """What door-to-door linking needs of one record."""
 
     common_id: str | None
@@ -52,53 +60,112 @@ class Stub:
     declared_at: dt.datetime
     final_at: dt.datetime | None  # release (importing side) / exit (exporting side)
     record: ScanRecord  # kept until the chunk is linked
-    usd_by_hs6: dict[str, Decimal]  # the priced lines in USD: valuation reuses them, not converting again
+    usd_by_hs6: dict[str, int]  # the priced lines in US cents: valuation reuses them, not converting again
 
 
-def _fold_lines(
-    side: SidePartial, lines: Sequence[ScanLine], rates: Mapping[str, ExchangeRate]
-) -> tuple[Flow, dict[str, Decimal]]:
-    total = Flow(trucks=1)
-    usd_by_hs6: dict[str, Decimal] = {}
+class UsdFactors:
+    """Each (rate day, currency)'s factor to US cents (:func:`~customs_gateway.money.usd_factor`),
+    worked out once per chunk: its records share a handful of rate days and currencies. None:
+    no rate that day (the line is left out of value, as ``convert``'s KeyError leaves it)."""
+
+    __slots__ = ("_factors", "_rates")
+
+    def __init__(self, rates: RatesByDay) -> None:
+        self._rates = rates
+        self._factors: dict[tuple[dt.date, str], tuple[int, int] | None] = {}
+
+    def get(self, day: dt.date, currency: str) -> tuple[int, int] | None:
+        key = (day, currency)
+        if key in self._factors:
+            return self._factors[key]
+        try:
+            factor: tuple[int, int] | None = usd_factor(currency, self._rates.get(day, {}))
+        except KeyError:
+            factor = None
+        self._factors[key] = factor
+        return factor
+
+
+# A group's running sums in exact integers: US cents, priced lines, grams, lines, trucks.
+_USD, _PRICED, _GRAMS, _LINES, _TRUCKS = range(5)
+
+
+class SideFold:
+    """One side's records of a chunk folded in exact integers (cents, grams), turned into the
+    :class:`SidePartial`'s ``Decimal`` figures once per group at the end (:meth:`into`) rather
+    than added up as ``Decimal`` line by line: the same figures, digits and exponents alike."""
+
+    __slots__ = ("chapter_trucks", "clearance", "hs6", "open", "total", "unpriced")
+
+    def __init__(self) -> None:
+        self.total = [0, 0, 0, 0, 0]
+        self.hs6: dict[str, list[int]] = {}
+        self.chapter_trucks: dict[str, int] = {}
+        self.unpriced = 0
+        self.clearance: dict[int, int] = {}
+        self.open = 0
+
+    def into(self, side: SidePartial) -> None:
+        side.total.add(_flow(self.total))
+        for code, sums in self.hs6.items():
+            side.hs6.setdefault(code, Flow()).add(_flow(sums))
+        for chapter, trucks in self.chapter_trucks.items():
+            side.chapter_trucks[chapter] = side.chapter_trucks.get(chapter, 0) + trucks
+        side.unpriced += self.unpriced
+        add_histogram(side.clearance, self.clearance)
+        side.open += self.open
+
+
+def _flow(sums: list[int]) -> Flow:
+    # Decimal sums of 2-place amounts have 2 places, of 3-place masses 3 places; a sum of
+    # nothing is Decimal(0): exactly what adding the Decimals one by one gave.
+    return Flow(
+        minor_to_decimal(sums[_USD], MONEY_PLACES) if sums[_PRICED] else _ZERO,
+        minor_to_decimal(sums[_GRAMS], MASS_PLACES) if sums[_LINES] else _ZERO,
+        sums[_TRUCKS],
+    )
+
+
+def fold_record(side: SideFold, record: ScanRecord, factors: UsdFactors) -> Stub:
+    """One side's record into its fold, valued at the NBK rates of its own rate date (China:
+    the Beijing date of the declaration; Kazakhstan: the date KGD applied), line by line in
+    US cents rounded half-even (``money.convert``'s figure)."""
+    usd_by_hs6: dict[str, int] = {}
     seen_hs6: set[str] = set()
     seen_chapters: set[str] = set()
-    for line in lines:
-        flow = side.hs6.get(line.hs6)
-        if flow is None:
-            flow = side.hs6[line.hs6] = Flow()
-        try:
-            usd = convert(line.value, "USD", rates).amount
-        except KeyError:
+    total = side.total
+    groups = side.hs6
+    day = record.rate_date
+    for hs6, grams, minor, currency in record.goods:
+        sums = groups.get(hs6)
+        if sums is None:
+            sums = groups[hs6] = [0, 0, 0, 0, 0]
+        factor = factors.get(day, currency)
+        if factor is None:
             side.unpriced += 1
         else:
-            flow.value_usd += usd
-            total.value_usd += usd
-            usd_by_hs6[line.hs6] = usd_by_hs6.get(line.hs6, _ZERO) + usd
-        flow.gross_kg += line.gross_kg
-        total.gross_kg += line.gross_kg
-        if line.hs6 not in seen_hs6:
-            seen_hs6.add(line.hs6)
-            flow.trucks += 1
-        seen_chapters.add(line.hs6[:2])
+            usd = usd_minor(minor, factor)
+            sums[_USD] += usd
+            sums[_PRICED] += 1
+            total[_USD] += usd
+            total[_PRICED] += 1
+            usd_by_hs6[hs6] = usd_by_hs6.get(hs6, 0) + usd
+        sums[_GRAMS] += grams
+        sums[_LINES] += 1
+        total[_GRAMS] += grams
+        total[_LINES] += 1
+        if hs6 not in seen_hs6:
+            seen_hs6.add(hs6)
+            sums[_TRUCKS] += 1
+        seen_chapters.add(hs6[:2])
+    total[_TRUCKS] += 1
     for chapter in seen_chapters:
         side.chapter_trucks[chapter] = side.chapter_trucks.get(chapter, 0) + 1
-    return total, usd_by_hs6
-
-
-def _fold_final(side: SidePartial, declared_at: dt.datetime, final_at: dt.datetime | None) -> None:
-    if final_at is None:
+    if record.final_at is None:
         side.open += 1
-        return
-    minutes = minutes_between(declared_at, final_at)
-    side.clearance[minutes] = side.clearance.get(minutes, 0) + 1
-
-
-def fold_record(side: SidePartial, record: ScanRecord, rates: RatesByDay) -> Stub:
-    """One side's record into its partial, valued at the NBK rates of its own rate date (China:
-    the Beijing date of the declaration; Kazakhstan: the date KGD applied)."""
-    total, usd_by_hs6 = _fold_lines(side, record.goods, rates.get(record.rate_date, {}))
-    side.total.add(total)
-    _fold_final(side, record.declared_at, record.final_at)
+    else:
+        minutes = minutes_between(record.declared_at, record.final_at)
+        side.clearance[minutes] = side.clearance.get(minutes, 0) + 1
     return Stub(record.common_manifest_id, record.plate, record.declared_at, record.final_at, record, usd_by_hs6)
 
 
@@ -177,6 +244,8 @@ class ChunkScanner:
         start = dt.datetime.combine(day, dt.time(), dt.UTC)
         end = start + dt.timedelta(days=1)
         partial = ChunkPartial()
+        factors = UsdFactors(rates)
+        cn_fold, kz_fold = SideFold(), SideFold()
         cn_query = RecordQuery(post_code=crossing.china.code, direction=direction, start=start, end=end)
         kz_query = RecordQuery(post_code=crossing.kazakhstan.code, direction=direction, start=start, end=end)
 
@@ -185,7 +254,7 @@ class ChunkScanner:
                 lambda page: self._china.manifest_scan_page(cn_query, page + 1, _CN_PAGE),
                 _CN_PAGE,
                 self._cn_slots,
-                lambda record: fold_record(partial.china, record, rates),
+                lambda record: fold_record(cn_fold, record, factors),
             )
 
         async def kazakhstan() -> list[Stub]:
@@ -193,10 +262,12 @@ class ChunkScanner:
                 lambda page: self._kazakhstan.record_scan_page(kz_query, page * _KZ_PAGE, _KZ_PAGE),
                 _KZ_PAGE,
                 self._kz_slots,
-                lambda record: fold_record(partial.kazakhstan, record, rates),
+                lambda record: fold_record(kz_fold, record, factors),
             )
 
         cn_stubs, kz_stubs = await gather_all([china(), kazakhstan()])
+        cn_fold.into(partial.china)
+        kz_fold.into(partial.kazakhstan)
         exporting, importing = (cn_stubs, kz_stubs) if direction is Direction.CN_TO_KZ else (kz_stubs, cn_stubs)
         pairs = link_stubs(exporting, importing, self._window)
         partial.door_to_door = door_to_door(pairs)

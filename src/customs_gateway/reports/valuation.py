@@ -22,8 +22,8 @@ import orjson
 
 from ..discrepancies import totals_gap
 from ..domain import Direction, ExchangeRate
-from ..money import usd_amount
-from ..sources.base import ScanLine, ScanRecord
+from ..money import minor_to_decimal, usd_factor, usd_minor
+from ..sources.base import MONEY_PLACES, ScanLine, ScanRecord
 
 __all__ = ["LARGEST_KEPT", "GapTotals", "TripGap", "ValuationPartial"]
 
@@ -104,15 +104,21 @@ def _largest_first(gap: TripGap) -> tuple[Decimal, str]:
     return (-abs(gap.gap_usd), gap.china_batch_no)
 
 
-def _lines_usd(lines: Iterable[ScanLine], rates: Mapping[str, ExchangeRate]) -> dict[str, Decimal]:
-    by_hs6: dict[str, Decimal] = {}
+def _lines_usd(lines: Iterable[ScanLine], rates: Mapping[str, ExchangeRate]) -> dict[str, int]:
+    """Priced lines in US cents by HS-6 (``money.convert``'s figure, line by line)."""
+    by_hs6: dict[str, int] = {}
     for line in lines:
         try:
-            usd = usd_amount(line.value, rates)
+            usd = usd_minor(line.value_minor, usd_factor(line.currency, rates))
         except KeyError:  # no rate for the currency that day: left out rather than guessed
             continue
-        by_hs6[line.hs6] = by_hs6.get(line.hs6, _ZERO) + usd
+        by_hs6[line.hs6] = by_hs6.get(line.hs6, 0) + usd
     return by_hs6
+
+
+def _usd(cents: int | None) -> Decimal:
+    # A side without lines under the code adds Decimal(0), as before the sums were integers.
+    return _ZERO if cents is None else minor_to_decimal(cents, MONEY_PLACES)
 
 
 @dataclass(slots=True)
@@ -132,10 +138,11 @@ class ValuationPartial:
         crossing: str,
         day: dt.date,
         *,
-        lines_usd: tuple[Mapping[str, Decimal], Mapping[str, Decimal]] | None = None,
+        lines_usd: tuple[Mapping[str, int], Mapping[str, int]] | None = None,
     ) -> None:
-        """One linked trip. ``lines_usd``: each side's priced lines in USD by HS-6 at these same
-        rates, when the caller has them already (the scan converts every line once, for trade flow)."""
+        """One linked trip. ``lines_usd``: each side's priced lines in US cents by HS-6 at these
+        same rates, when the caller has them already (the scan converts every line once, for
+        trade flow)."""
         cn_rates = rates.get(china.rate_date)
         kz_rates = rates.get(kazakhstan.rate_date)
         gap = totals_gap(
@@ -158,7 +165,7 @@ class ValuationPartial:
         cn_hs6, kz_hs6 = lines_usd
         importing_is_kz = china.direction is Direction.CN_TO_KZ
         for code in cn_hs6.keys() | kz_hs6.keys():
-            cn, kz = cn_hs6.get(code, _ZERO), kz_hs6.get(code, _ZERO)
+            cn, kz = _usd(cn_hs6.get(code)), _usd(kz_hs6.get(code))
             self.by_hs6.setdefault(code, GapTotals()).add(GapTotals(cn, kz, kz - cn if importing_is_kz else cn - kz, 1))
         self.largest.append(
             TripGap(

@@ -29,10 +29,10 @@ from ...domain import (
     RecordStatus,
     VehicleRef,
 )
-from ...money import cn_currency, parse_amount
+from ...money import cn_currency, parse_amount, parse_minor
 from ...plates import parse_plate
 from ...timeutil import parse_cn_time
-from ..base import ScanLine, ScanRecord
+from ..base import MASS_PLACES, MONEY_PLACES, ScanLine, ScanRecord
 from .payloads import WireObject
 
 __all__ = [
@@ -41,10 +41,12 @@ __all__ = [
     "INSPECTION_KINDS",
     "INSPECTION_OUTCOMES",
     "STATUSES",
+    "cn_tariff_code",
     "map_checkpoint",
     "map_inspection",
     "map_manifest",
     "map_manifest_scan",
+    "org_country",
 ]
 
 DIRECTION_BY_IE_FLAG = {"E": Direction.CN_TO_KZ, "I": Direction.KZ_TO_CN}
@@ -80,11 +82,31 @@ def _amount(text: str) -> Decimal:
     return parse_amount(text, 2)
 
 
+def _grams(text: str) -> int:
+    return parse_minor(text, MASS_PLACES)
+
+
+def _minor(text: str) -> int:
+    return parse_minor(text, MONEY_PLACES)
+
+
 def _coded(wire: WireObject, field: str, table: dict[str, Country], pattern: re.Pattern[str]) -> Country:
     code = wire.text(field)
     if not pattern.fullmatch(code):
         raise wire.fail(field, f"not a country code: {code[:8]!r}")
     return table.get(code, Country.OTHER)
+
+
+def org_country(code: str) -> Country:
+    """A vehicle's or company's country code (alpha-2) as the domain's country; any other
+    country is OTHER.
+
+    Raises:
+        ValueError: not two upper-case ASCII letters.
+    """
+    if not _ALPHA2.fullmatch(code):
+        raise ValueError(code)
+    return _ORG_COUNTRIES.get(code, Country.OTHER)
 
 
 def _party(wire: WireObject) -> Party:
@@ -114,7 +136,7 @@ def _vehicle(wire: WireObject, with_details: bool) -> VehicleRef:
     )
 
 
-def _cn_tariff_code(code: str) -> tuple[str, str]:
+def cn_tariff_code(code: str) -> tuple[str, str]:
     """China's full code (10 digits, or 13 with the inspection-quarantine suffix) and its HS-6."""
     if not _TARIFF_CODE.fullmatch(code):
         raise ValueError(code)
@@ -122,7 +144,7 @@ def _cn_tariff_code(code: str) -> tuple[str, str]:
 
 
 def _goods_line(wire: WireObject) -> GoodsLine:
-    tariff_code, subheading = wire.parsed("codeTs", _cn_tariff_code)
+    tariff_code, subheading = wire.parsed("codeTs", cn_tariff_code)
     return GoodsLine(
         authority=Authority.GACC,
         line_no=wire.count("gNo"),
@@ -185,9 +207,10 @@ def map_manifest(raw: object) -> ChinaManifestRecord:
 
 def _scan_line(wire: WireObject) -> ScanLine:
     return ScanLine(
-        hs6=wire.parsed("codeTs", _cn_tariff_code)[1],
-        gross_kg=wire.parsed("grossWt", _weight),
-        value=Money(wire.parsed("declTotal", _amount), wire.parsed("currCode", cn_currency)),
+        wire.parsed("codeTs", cn_tariff_code)[1],
+        wire.parsed("grossWt", _grams),
+        wire.parsed("declTotal", _minor),
+        wire.parsed("currCode", cn_currency),
     )
 
 
@@ -210,7 +233,8 @@ def map_manifest_scan(raw: object) -> ScanRecord:
         plate=parse_plate(wire.obj("vehicle").text("plateNo")),
         carrier=_party(wire.obj("carrier")),
         rate_date=declared_at.date(),  # Beijing wall time: discrepancies.china_rate_date
-        total_value=Money(wire.parsed("totalAmount", _amount), wire.parsed("currCode", cn_currency)),
+        total_minor=wire.parsed("totalAmount", _minor),
+        currency=wire.parsed("currCode", cn_currency),
         goods=tuple(_scan_line(line) for line in wire.objs("goods")),
     )
 

@@ -17,8 +17,9 @@ from ...errors import InvalidInput
 from ...timeutil import format_cn_time
 from ..base import PLATES_LIMIT, LazyItems, Page, RecordQuery, ScanRecord
 from .client import ChinaClient, NotFoundCode
-from .mapping import IE_FLAG_BY_DIRECTION, map_checkpoint, map_inspection, map_manifest, map_manifest_scan
+from .mapping import IE_FLAG_BY_DIRECTION, map_checkpoint, map_inspection, map_manifest
 from .payloads import BatchResult, PageData, contract_error, read_batch, read_list, read_page
+from .scan import ManifestScanReader
 from .settings import ChinaSourceSettings
 
 __all__ = ["ChinaSourceImpl"]
@@ -35,12 +36,16 @@ class ChinaSourceImpl:
     """GACC road manifests, inspections and ports, in the unified model.
 
     Built from its settings and a :class:`ChinaClient` (which holds the injected
-    ``httpx.AsyncClient``); keeps no state between calls, so one instance serves the whole app.
+    ``httpx.AsyncClient``); keeps no state between calls (the scan reader's caches hold pure
+    values only), so one instance serves the whole app.
     """
 
-    def __init__(self, settings: ChinaSourceSettings, client: ChinaClient) -> None:
+    def __init__(
+        self, settings: ChinaSourceSettings, client: ChinaClient, scan_reader: ManifestScanReader | None = None
+    ) -> None:
         self._settings = settings
         self._client = client
+        self._scan_reader = scan_reader if scan_reader is not None else ManifestScanReader()
 
     async def checkpoints(self) -> list[Checkpoint]:
         data = await self._client.get(("ports",))
@@ -160,7 +165,7 @@ class ChinaSourceImpl:
 
     async def manifest_scan_page(self, query: RecordQuery, page: int, size: int) -> Page[ScanRecord]:
         wire_page = await self._manifest_wire_page(query, page, size)
-        return Page(items=LazyItems(wire_page.items, _by_position(map_manifest_scan)), total=wire_page.total)
+        return Page(items=[self._scan_reader.read(raw) for raw in wire_page.items], total=wire_page.total)
 
     def iter_manifests(self, query: RecordQuery, page_size: int = 100) -> AsyncIterator[ChinaManifestRecord]:
         size = min(page_size, self._settings.page_size)

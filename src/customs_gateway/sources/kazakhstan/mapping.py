@@ -32,7 +32,7 @@ from ...domain import (
     VehicleRef,
 )
 from ...plates import parse_plate
-from ..base import ScanLine, ScanRecord
+from ..base import MASS_PLACES, MONEY_PLACES, ScanLine, ScanRecord
 from . import xml
 from .payloads import Reader
 
@@ -236,12 +236,14 @@ def pi_scan(el: xml.Element, position: int | None = None) -> ScanRecord:
         plate=parse_plate(r.sub("Transport").text("VehicleRegNumber")),
         carrier=_party(r.sub("Carrier")),
         rate_date=r.day("ExchangeRateDate"),  # the rate KGD applied: discrepancies.kazakhstan_rate_date
-        total_value=Money(r.amount("TotalInvoiceValue", _MONEY_PLACES), currency),
+        total_minor=r.minor("TotalInvoiceValue", MONEY_PLACES),
+        currency=currency,
         goods=tuple(
             ScanLine(
-                hs6=_hs6(item)[1],
-                gross_kg=item.amount("GrossMass", _MASS_PLACES),
-                value=Money(item.amount("InvoiceValue", _MONEY_PLACES), currency),
+                _hs6(item)[1],
+                item.minor("GrossMass", MASS_PLACES),
+                item.minor("InvoiceValue", MONEY_PLACES),
+                currency,
             )
             for item in _goods_items(r)
         ),

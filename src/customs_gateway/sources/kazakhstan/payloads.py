@@ -16,7 +16,7 @@ from typing import TypeVar
 
 from ...domain import Authority
 from ...errors import UpstreamContract
-from ...money import parse_amount
+from ...money import parse_amount, parse_minor
 from ...timeutil import parse_kz_time
 from . import xml
 
@@ -92,6 +92,10 @@ class Reader:
 
     def amount(self, name: str, places: int) -> Decimal:
         return self._parsed(name, self.text(name), lambda t: parse_amount(t, places), "a decimal")
+
+    def minor(self, name: str, places: int) -> int:
+        """:meth:`amount` in minor units (``10**places`` per unit), as an exact integer."""
+        return self._parsed(name, self.text(name), lambda t: parse_minor(t, places), "a decimal")
 
     def opt_amount(self, name: str, places: int) -> Decimal | None:
         text = self.opt_text(name)

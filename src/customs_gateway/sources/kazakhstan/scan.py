@@ -33,11 +33,11 @@ from typing import TypeVar
 from lxml import etree
 
 from ...codes import hs6
-from ...domain import Direction, Money, Party
-from ...money import parse_amount
+from ...domain import Direction, Party
+from ...money import parse_minor
 from ...plates import parse_plate
 from ...timeutil import parse_kz_time
-from ..base import ScanLine, ScanRecord
+from ..base import MASS_PLACES, MONEY_PLACES, ScanLine, ScanRecord
 from . import mapping, xml
 
 __all__ = ["ScanPage", "ScanPageReader"]
@@ -65,8 +65,6 @@ _RECORD_FIELDS = (
 _LINE_FIELDS = ("TNVEDCode", "GrossMass", "InvoiceValue")
 _HEAD = len(_RECORD_FIELDS) + 1  # the record's fields, then its goods lines' count
 _WIDTH = len(_LINE_FIELDS)
-_MASS_PLACES = 3
-_MONEY_PLACES = 2
 _CACHED = 4096  # distinct dates, tariff codes and carriers remembered per reader (they repeat a lot)
 
 
@@ -182,12 +180,14 @@ class ScanPageReader:
             plate=parse_plate(plate),
             carrier=self._carrier(carrier_id, carrier_name, carrier_country),
             rate_date=self._day(rate_day),
-            total_value=Money(parse_amount(total, _MONEY_PLACES), currency),
+            total_minor=parse_minor(total, MONEY_PLACES),
+            currency=currency,
             goods=tuple(
                 ScanLine(
-                    hs6=self._subheading(fields[at]),
-                    gross_kg=parse_amount(fields[at + 1], _MASS_PLACES),
-                    value=Money(parse_amount(fields[at + 2], _MONEY_PLACES), currency),
+                    self._subheading(fields[at]),
+                    parse_minor(fields[at + 1], MASS_PLACES),
+                    parse_minor(fields[at + 2], MONEY_PLACES),
+                    currency,
                 )
                 for at in range(_HEAD, len(fields), _WIDTH)
             ),

@@ -1,0 +1,150 @@
+"""The scan's integer fold (cents and grams, turned into Decimal once per group) against adding up
+``Decimal`` amounts line by line, as reports defined their figures before: the same values with
+the same digits and exponents (a partial's figures are stored and shown as decimal strings).
+
+Records are the simulators' own (both sides, so several currencies), valued with rates that miss
+CNY on some days (unpriced lines), plus records without goods lines.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal
+
+import orjson
+import pytest
+
+from customs_gateway.domain import ExchangeRate
+from customs_gateway.money import convert
+from customs_gateway.reports.partials import Flow, SidePartial, minutes_between
+from customs_gateway.reports.scan import SideFold, UsdFactors, fold_record
+from customs_gateway.reports.valuation import ValuationPartial
+from customs_gateway.sources.base import ScanRecord
+from customs_gateway.sources.china.scan import ManifestScanReader
+from customs_gateway.sources.kazakhstan.scan import ScanPageReader
+from customs_sim.china import render as cn_render
+from customs_sim.generator import DatasetParams, generate_trips
+from customs_sim.kazakhstan import render as kz_render
+from customs_sim.kazakhstan.documents import list_document
+from customs_sim.rates import nbk_rate
+
+PARAMS = DatasetParams(seed=17, start=dt.date(2025, 3, 3), end=dt.date(2025, 3, 6), trucks_per_day=50)
+RatesByDay = Mapping[dt.date, Mapping[str, ExchangeRate]]
+
+
+@pytest.fixture(scope="module")
+def records() -> dict[str, list[ScanRecord]]:
+    trips = list(generate_trips(PARAMS))
+    cn_reader = ManifestScanReader()
+    china = [cn_reader.read(orjson.loads(r.manifest.doc)) for r in map(cn_render.render_trip, trips) if r is not None]
+    kz_reader = ScanPageReader()
+    docs = [r.pi.doc for r in (kz_render.render_trip(trip, nbk_rate) for trip in trips) if r is not None]
+    page = kz_reader.extract(list_document("PreliminaryInformationList", docs), "/preliminary-information")
+    kazakhstan = kz_reader.records(page, 0)
+    bare = [record._replace(goods=()) for record in (china[0], kazakhstan[0])]
+    return {"china": [*china, bare[0]], "kazakhstan": [*kazakhstan, bare[1]]}
+
+
+def rates_for(records: list[ScanRecord], *, without_cny_on: set[dt.date]) -> RatesByDay:
+    days = {record.rate_date for record in records}
+    return {
+        day: {
+            currency: ExchangeRate(currency, nbk_rate(day, currency), day, "NBK")
+            for currency in ("USD", "CNY", "EUR", "RUB")
+            if not (currency == "CNY" and day in without_cny_on)
+        }
+        for day in days
+    }
+
+
+def reference_fold(records: list[ScanRecord], rates: RatesByDay) -> tuple[SidePartial, list[dict[str, Decimal]]]:
+    """The figures' definition: each line converted by ``money.convert``, added up in Decimal."""
+    side = SidePartial()
+    per_record = []
+    for record in records:
+        total = Flow(trucks=1)
+        by_hs6: dict[str, Decimal] = {}
+        seen: set[str] = set()
+        chapters: set[str] = set()
+        for line in record.goods:
+            flow = side.hs6.setdefault(line.hs6, Flow())
+            try:
+                usd = convert(line.value, "USD", rates.get(record.rate_date, {})).amount
+            except KeyError:
+                side.unpriced += 1
+            else:
+                flow.value_usd += usd
+                total.value_usd += usd
+                by_hs6[line.hs6] = by_hs6.get(line.hs6, Decimal(0)) + usd
+            flow.gross_kg += line.gross_kg
+            total.gross_kg += line.gross_kg
+            if line.hs6 not in seen:
+                seen.add(line.hs6)
+                flow.trucks += 1
+            chapters.add(line.hs6[:2])
+        for chapter in chapters:
+            side.chapter_trucks[chapter] = side.chapter_trucks.get(chapter, 0) + 1
+        side.total.add(total)
+        if record.final_at is None:
+            side.open += 1
+        else:
+            minutes = minutes_between(record.declared_at, record.final_at)
+            side.clearance[minutes] = side.clearance.get(minutes, 0) + 1
+        per_record.append(by_hs6)
+    return side, per_record
+
+
+def dumped(side: SidePartial) -> object:
+    return (
+        side.total.dump(),
+        {code: flow.dump() for code, flow in sorted(side.hs6.items())},
+        side.chapter_trucks,
+        side.unpriced,
+        side.clearance,
+        side.open,
+    )
+
+
+@pytest.mark.parametrize("side_name", ["china", "kazakhstan"])
+@pytest.mark.parametrize("missing_cny", [False, True])
+def test_the_integer_fold_gives_the_decimal_figures(
+    records: dict[str, list[ScanRecord]], side_name: str, missing_cny: bool
+) -> None:
+    chosen = records[side_name]
+    first_day = min(record.rate_date for record in chosen)
+    rates = rates_for(chosen, without_cny_on={first_day} if missing_cny else set())
+    expected, expected_lines = reference_fold(chosen, rates)
+    fold = SideFold()
+    factors = UsdFactors(rates)
+    stubs = [fold_record(fold, record, factors) for record in chosen]
+    folded = SidePartial()
+    fold.into(folded)
+    assert dumped(folded) == dumped(expected)
+    assert (folded.unpriced > 0) is missing_cny
+    assert [
+        {code: Decimal(cents).scaleb(-2) for code, cents in stub.usd_by_hs6.items()} for stub in stubs
+    ] == expected_lines
+    assert {currency for record in chosen for _, _, _, currency in record.goods} >= {"USD", "CNY"}
+
+
+def test_a_side_without_priced_lines_keeps_decimal_zero(records: dict[str, list[ScanRecord]]) -> None:
+    fold = SideFold()
+    fold_record(fold, records["china"][-1], UsdFactors({}))  # the record without goods lines
+    side = SidePartial()
+    fold.into(side)
+    assert side.total.dump() == ["0", "0", 1] == reference_fold([records["china"][-1]], {})[0].total.dump()
+
+
+def test_valuation_from_the_fold_s_cents_is_valuation_from_the_lines(records: dict[str, list[ScanRecord]]) -> None:
+    china, kazakhstan = records["china"][:40], records["kazakhstan"][:40]
+    rates = rates_for([*china, *kazakhstan], without_cny_on=set())
+    factors = UsdFactors(rates)
+    with_cents, recomputed = ValuationPartial(), ValuationPartial()
+    for cn, kz in zip(china, kazakhstan, strict=True):
+        cn_stub, kz_stub = fold_record(SideFold(), cn, factors), fold_record(SideFold(), kz, factors)
+        day = cn.declared_at.date()
+        with_cents.fold_pair(cn, kz, rates, "KHORGOS", day, lines_usd=(cn_stub.usd_by_hs6, kz_stub.usd_by_hs6))
+        recomputed.fold_pair(cn, kz, rates, "KHORGOS", day)
+    assert with_cents.to_bytes() == recomputed.to_bytes()
+    assert with_cents.total.trips == 40
