@@ -1,16 +1,19 @@
-"""The reports' KGD page reader (lxml + XSLT) against the reference path (ElementTree + ``pi_scan``).
+"""The reports' KGD page reader (a strict recognizer) against the reference path (ElementTree + ``pi_scan``).
 
 Reports read KGD list pages with :class:`ScanPageReader`; everything else reads records with
 ``xml.parse_document`` and the mappers. On every page both must give the same records, or both
 refuse it with the same contract error: on the simulators' own pages (across the Kazakh clock
 change), on pages with a field rewritten in ways XML allows (comments, CDATA, entities, child
-elements, repeated or missing elements, whitespace, tabs and newlines), and on hostile bodies.
+elements, attributes, repeated, missing or reordered elements, whitespace, tabs and newlines, other
+line ends and layouts), and on hostile bodies. Pages in KGD's own form, compact or indented, are
+read without the reference path.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -82,6 +85,35 @@ def test_the_simulators_pages_read_alike(reader: ScanPageReader, docs: list[byte
     assert any(r.common_manifest_id is None for r in records)
     assert {r.direction for r in records} == set(mapping.DIRECTIONS.values())
     assert fast(reader, list_document(ROOT, [])) == []
+
+
+def test_an_indented_page_is_read_by_the_recognizer(reader: ScanPageReader, docs: list[bytes]) -> None:
+    body = list_document(ROOT, docs[:50]).replace(b"><", b">\n\t <")
+    reread = reader.reread_pages
+    assert outcome(lambda: fast(reader, body)) == outcome(lambda: reference(body))
+    assert reader.reread_pages == reread
+
+
+@pytest.mark.parametrize(
+    "layout",
+    [
+        lambda body: body.replace(b"><", b">\r\n<"),  # CRLF line ends: the parser's business
+        lambda body: body.replace(b"<Carrier>", b'<Carrier kind="road">'),
+        lambda body: body.replace(b"<Carrier>", b'<Carrier xmlns="urn:other">'),
+        lambda body: body.replace(b"<StatusCode>", b"<!-- s --><StatusCode>"),
+        lambda body: body.replace(b"</PreliminaryInformationList>", b"<NotFound/></PreliminaryInformationList>"),
+        lambda body: body.replace(b'<?xml version="1.0" encoding="UTF-8"?>', b"\xef\xbb\xbf"),
+        lambda body: re.sub(
+            rb"(<Direction>\w+</Direction>)(<RegistrationDateTime>[^<]*</RegistrationDateTime>)", rb"\2\1", body
+        ),
+    ],
+    ids=["crlf", "attribute", "namespace", "comment", "not-found", "bom", "reordered"],
+)
+def test_another_layout_is_read_by_the_reference(reader: ScanPageReader, docs: list[bytes], layout: Any) -> None:
+    body = layout(list_document(ROOT, docs[:5]))
+    reread = reader.reread_pages
+    assert outcome(lambda: fast(reader, body)) == outcome(lambda: reference(body))
+    assert reader.reread_pages == reread + 1
 
 
 # One field of the first record rewritten: (element, replacement of its whole element).

@@ -1,36 +1,41 @@
-"""Reading a KGD list page for reports with the XML work done in C (libxml2 and libxslt, via lxml).
+"""Reading a KGD list page for reports: a strict recognizer of the documented serialization, with
+the hardened parser as the reference for anything else.
 
 A cold report reads every PI record of its window, and building ElementTree's page tree (a Python
-object per element) plus reading a dozen fields per record through it was most of a KGD record's
-cost. Here lxml parses the page and one compiled XSLT stylesheet turns it into a compact text —
-a first line with the number of records, then one line per record: the fields a scan reads
-separated by tabs, then the goods lines' count and their fields — which Python splits and checks.
+object per element) and reading a dozen fields through it was most of a KGD record's cost. KGD
+writes its lists in one form (``kgd.xsd``'s element order, no attributes but the root's
+namespace, text without markup but the five predefined entities). One compiled regular
+expression per record recognizes exactly that form — every element named in the schema's order,
+each text a run of XML characters — and captures the fields a scan reads; Python checks them
+with :func:`~customs_gateway.sources.kazakhstan.mapping.pi_scan`'s parsers.
 
-Exactly :func:`~customs_gateway.sources.kazakhstan.mapping.pi_scan`'s values, or its errors:
+Exactly ``pi_scan``'s values, or its errors:
 
-- each field is what ElementTree calls the element's text: the first child node when it is text
-  (comments and processing instructions are dropped at parse, CDATA merged into text), of the
-  first element of that name, as ``xml.child_text`` reads it; Python strips it the same way;
+- what the recognizer accepts is a well-formed document (a regular subset of XML: the tags are
+  literal, text excludes ``<``, ``>``, ``&`` but in ``&amp;``-style entities, ``\\r`` and the
+  control characters XML forbids, the body must decode as UTF-8) whose root is the KGD list, so
+  ElementTree would build the same tree; each captured text is the first element of its name
+  at its place, as ``xml.child_text`` reads it, unescaped and stripped the same way;
 - every field goes through the same checks (the same parsers, or exact equivalents);
-- a page this reader does not take as read — any field missing, empty or not parsing, a tab or
-  newline inside a field (the counts on the first line and per record catch both), a document
-  lxml does not parse — is read again by the reference path (ElementTree and ``pi_scan``), which
-  returns the same records or raises the contract error naming the field and the record. A
-  broken page costs twice; a well-formed one never takes the slow path.
+- a page the recognizer does not take as a whole — another serialization (comments, CDATA,
+  character references, attributes, another element order, ``\\r\\n`` line ends, a missing or
+  repeated element), a field that is missing, empty or does not parse — is read again by the
+  reference path (ElementTree and ``pi_scan``), which returns the same records or raises the
+  contract error naming the field and the record. A broken page costs twice; a page in KGD's
+  own form never takes the slow path.
 
-Security is the reference parser's: :func:`xml.refuse_doctype` refuses any DOCTYPE (no DTD, so
-no entity can be declared), and the lxml parser loads no DTD, resolves no entity, never uses the
-network and keeps libxml2's limits on depth and text size (``huge_tree=False``); the stylesheet is
-ours and its access control denies every file and network read.
+Security is the reference parser's: :func:`xml.refuse_hostile` refuses any DOCTYPE first, and the
+recognizer expands nothing (no DTD can be declared in what it accepts). Its pattern is
+deterministic (every alternative starts with a different literal tag), so matching is linear in
+the page's size.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import TypeVar
-
-from lxml import etree
 
 from ...codes import hs6
 from ...domain import Direction, Party
@@ -44,60 +49,107 @@ __all__ = ["ScanPage", "ScanPageReader"]
 
 K = TypeVar("K")
 V = TypeVar("V")
+
 _ROOT = "PreliminaryInformationList"
 _ITEM = "PreliminaryInformation"
-# Record fields in the order the stylesheet writes them (paths under <PreliminaryInformation>).
-_RECORD_FIELDS = (
-    "PINumber",
-    "CommonManifestId",
-    "Direction",
-    "InvoiceCurrency",
-    "RegistrationDateTime",
-    "ReleaseDateTime",
-    "ExitDateTime",
-    "Transport/VehicleRegNumber",
-    "Carrier/Identifier",
-    "Carrier/Name",
-    "Carrier/CountryCode",
-    "ExchangeRateDate",
-    "TotalInvoiceValue",
-)
-_LINE_FIELDS = ("TNVEDCode", "GrossMass", "InvoiceValue")
-_HEAD = len(_RECORD_FIELDS) + 1  # the record's fields, then its goods lines' count
-_WIDTH = len(_LINE_FIELDS)
 _CACHED = 4096  # distinct dates, tariff codes and carriers remembered per reader (they repeat a lot)
 
-
-def _select(path: str) -> str:
-    """XPath of ElementTree's ``.text`` of the first element at ``path``: ``a/b`` → the first ``a``'s
-    first ``b``'s first child node, if that node is text."""
-    steps = "/".join(f"k:{step}[1]" for step in path.split("/"))
-    return f"{steps}/node()[1][self::text()]"
+# XML characters but markup, \r (a parser turns \r\n into \n) and ">" (to stay clear of "]]>").
+_CHARS = "[^<>&\\r\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\ufffe\\uffff]*"
+_TEXT = f"{_CHARS}(?:&(?:amp|lt|gt|quot|apos);{_CHARS})*"
+_SPACE = "[ \\t\\n]*"  # between elements (ElementTree keeps it as tails nobody reads)
 
 
-def _stylesheet() -> bytes:
-    tab = "<xsl:text>&#9;</xsl:text>"
-    record = tab.join(f'<xsl:value-of select="{_select(path)}"/>' for path in _RECORD_FIELDS)
-    line = tab.join(f'<xsl:value-of select="{_select(path)}"/>' for path in _LINE_FIELDS)
-    return f"""<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform"
-  xmlns:k="{xml.NS}">
-<xsl:output method="text" encoding="UTF-8"/>
-<xsl:template match="/">
-<xsl:value-of select="count(k:{_ROOT}/k:{_ITEM})"/>
-<xsl:for-each select="k:{_ROOT}/k:{_ITEM}"><xsl:text>&#10;</xsl:text>{record}{tab}<xsl:value-of
-  select="count(k:Goods[1]/k:GoodsItem)"/><xsl:for-each select="k:Goods[1]/k:GoodsItem">{tab}{line}</xsl:for-each>
-</xsl:for-each>
-</xsl:template>
-</xsl:stylesheet>""".encode()
+def _leaf(name: str, *, read: bool = False) -> str:
+    text = f"({_TEXT})" if read else _TEXT
+    return f"<{name}>{text}</{name}>{_SPACE}"
+
+
+def _optional(pattern: str) -> str:
+    return f"(?:{pattern})?"
+
+
+def _node(name: str, *children: str) -> str:
+    return f"<{name}>{_SPACE}{''.join(children)}</{name}>{_SPACE}"
+
+
+def _party(name: str, *, read: bool) -> str:
+    return _node(name, _leaf("Identifier", read=read), _leaf("Name", read=read), _leaf("CountryCode", read=read))
+
+
+def _goods_item(*, read: bool) -> str:
+    return _node(
+        "GoodsItem",
+        _leaf("LineNumber"),
+        _leaf("TNVEDCode", read=read),
+        _leaf("Description"),
+        _leaf("PackageCount"),
+        _leaf("PackageKind"),
+        _leaf("GrossMass", read=read),
+        _leaf("NetMass"),
+        _leaf("InvoiceValue", read=read),
+        _leaf("ValueKZT"),
+    )
+
+
+# kgd.xsd's PreliminaryInformation, element by element; the groups are the fields a scan reads.
+_RECORD = _node(
+    _ITEM,
+    _leaf("PINumber", read=True),
+    _optional(_leaf("CommonManifestId", read=True)),
+    _leaf("CheckpointCode"),
+    _leaf("Direction", read=True),
+    _leaf("RegistrationDateTime", read=True),
+    _leaf("StatusCode"),
+    _leaf("StatusName"),
+    _optional(_leaf("RiskCorridor")),
+    _optional(_leaf("ReleaseDateTime", read=True)),
+    _optional(_leaf("ExitDateTime", read=True)),
+    _node(
+        "Transport",
+        _leaf("VehicleRegNumber", read=True),
+        _leaf("VehicleCountryCode"),
+        _leaf("VIN"),
+        _leaf("Make"),
+        _optional(_leaf("TrailerRegNumber") + _leaf("TrailerCountryCode")),
+    ),
+    _node("Driver", _leaf("FullName"), _leaf("PassportNumber"), _leaf("CountryCode")),
+    _party("Carrier", read=True),
+    _party("Consignor", read=False),
+    _party("Consignee", read=False),
+    _optional(_node("Containers", f"(?:{_leaf('ContainerNumber')})+")),
+    _optional(_node("Seals", f"(?:{_leaf('SealNumber')})+")),
+    _leaf("InvoiceCurrency", read=True),
+    _leaf("ExchangeRate"),
+    _leaf("ExchangeRateDate", read=True),
+    _leaf("TotalPackages"),
+    _leaf("TotalGrossMass"),
+    _leaf("TotalInvoiceValue", read=True),
+    _leaf("TotalValueKZT"),
+    f"<Goods>{_SPACE}((?:{_goods_item(read=False)})+)</Goods>{_SPACE}",
+)
+_HEAD = f'(?:<\\?xml version="1\\.0" encoding="UTF-8"\\?>)?{_SPACE}<{_ROOT} xmlns="{re.escape(xml.NS)}">{_SPACE}'
+_TAIL = f"</{_ROOT}>{_SPACE}"
+_ENTITIES = re.compile("&(amp|lt|gt|quot|apos);")
+_UNESCAPED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
+
+
+def _field(text: str | None) -> str:
+    """ElementTree's text of the element, stripped as ``xml.child_text`` strips it ("" when absent)."""
+    if text is None:
+        return ""
+    if "&" in text:
+        text = _ENTITIES.sub(lambda entity: _UNESCAPED[entity[1]], text)
+    return text.strip()
 
 
 @dataclass(frozen=True, slots=True)
 class ScanPage:
-    """One list page as read off the wire: its body, and its extracted rows (None when the
-    reference path must read it: lxml refused the document or it is not a PI list)."""
+    """One list page as read off the wire: its body, and each record's captured fields (None when
+    the reference path must read the page)."""
 
     body: bytes
-    rows: list[str] | None
+    rows: list[tuple[str | None, ...]] | None
 
 
 class _Irregular(Exception):
@@ -105,70 +157,57 @@ class _Irregular(Exception):
 
 
 class ScanPageReader:
-    """Extracts PI list pages (:meth:`extract`, in C) and reads them as :class:`ScanRecord`
-    (:meth:`records`). One per source: it holds the compiled stylesheet and small caches of
-    values that repeat across records (rate dates, tariff codes, carriers)."""
+    """Recognizes PI list pages (:meth:`extract`) and reads them as :class:`ScanRecord`
+    (:meth:`records`). One per source: it holds the compiled patterns and small caches of values
+    that repeat across records (rate dates, tariff codes, carriers)."""
 
     def __init__(self) -> None:
-        self._parser = etree.XMLParser(
-            resolve_entities=False,
-            no_network=True,
-            load_dtd=False,
-            huge_tree=False,
-            remove_comments=True,
-            remove_pis=True,
-            strip_cdata=True,
-        )
-        self._transform = etree.XSLT(
-            etree.XML(_stylesheet(), etree.XMLParser(resolve_entities=False, no_network=True)),
-            access_control=etree.XSLTAccessControl(
-                read_file=False, write_file=False, create_dir=False, read_network=False, write_network=False
-            ),
-        )
+        self._head = re.compile(_HEAD)
+        self._record = re.compile(_RECORD)
+        self._tail = re.compile(_TAIL)
+        self._line = re.compile(_goods_item(read=True))
         self._days: dict[str, dt.date] = {}
         self._hs6: dict[str, str] = {}
         self._carriers: dict[tuple[str, str, str], Party] = {}
         self.reread_pages = 0  # pages the reference path read again (tests and benchmarks look)
 
     def extract(self, body: bytes, endpoint: str) -> ScanPage:
-        """The page's rows; a hostile document is refused (UpstreamContract) as by
-        :func:`xml.parse_document`, and a document lxml does not take is left to it."""
+        """The page's records' fields; a hostile document is refused (UpstreamContract) as by
+        :func:`xml.parse_document`, and a page in another form is left to it."""
         xml.refuse_hostile(body, endpoint=endpoint)
         try:
-            root = etree.fromstring(body, self._parser)
-        except (etree.XMLSyntaxError, ValueError, LookupError, UnicodeError):
-            xml.parse_document(body, (_ROOT,), endpoint=endpoint)  # raises, or parses: then read there
+            text = body.decode()
+        except UnicodeDecodeError:
             return ScanPage(body, None)
-        if root.tag != xml.qname(_ROOT):
-            return ScanPage(body, None)  # the reference path raises the unexpected-root error
-        return ScanPage(body, str(self._transform(root.getroottree())).split("\n"))
+        head = self._head.match(text)
+        if head is None:
+            return ScanPage(body, None)
+        rows: list[tuple[str | None, ...]] = []
+        match = self._record.match
+        position = head.end()
+        while (found := match(text, position)) is not None:
+            rows.append(found.groups())
+            position = found.end()
+        if self._tail.fullmatch(text, position) is None:
+            return ScanPage(body, None)
+        return ScanPage(body, rows)
 
     def records(self, page: ScanPage, offset: int) -> list[ScanRecord]:
         """The page's records (positions ``offset + 1`` onward in error messages)."""
         if page.rows is not None:
             try:
-                return self._read_rows(page.rows)
+                return [self._read(row) for row in page.rows]
             except (_Irregular, ValueError, KeyError, ArithmeticError):
                 pass
         self.reread_pages += 1
         root = xml.parse_document(page.body, (_ROOT,))
         return [mapping.pi_scan(el, offset + index + 1) for index, el in enumerate(mapping.list_items(root, _ITEM))]
 
-    def _read_rows(self, rows: list[str]) -> list[ScanRecord]:
-        count = rows[0]
-        if not count.isdigit() or int(count) != len(rows) - 1:
-            raise _Irregular("a newline inside a field")
-        return [self._record(row) for row in rows[1:]]
-
-    def _record(self, row: str) -> ScanRecord:
-        fields = [field.strip() for field in row.split("\t")]
-        lines = fields[_HEAD - 1]
-        if not lines.isdigit() or len(fields) != _HEAD + _WIDTH * int(lines):
-            raise _Irregular("a tab inside a field")
-        (key, common_id, direction_code, currency, registered, released, exited) = fields[:7]
-        (plate, carrier_id, carrier_name, carrier_country, rate_day, total) = fields[7 : _HEAD - 1]
+    def _read(self, row: tuple[str | None, ...]) -> ScanRecord:
+        (key, common_id, direction_code, registered, released, exited, plate) = map(_field, row[:7])
+        (carrier_id, carrier_name, carrier_country, currency, rate_day, total) = map(_field, row[7:13])
         if not (key and currency and registered and plate and carrier_name and carrier_country):
-            raise _Irregular("a required field is missing or empty")
+            raise _Irregular("a required field is empty")
         direction = mapping.DIRECTIONS[direction_code]
         final = released if direction is Direction.CN_TO_KZ else exited
         return ScanRecord(
@@ -184,12 +223,12 @@ class ScanPageReader:
             currency=currency,
             goods=tuple(
                 ScanLine(
-                    self._subheading(fields[at]),
-                    parse_minor(fields[at + 1], MASS_PLACES),
-                    parse_minor(fields[at + 2], MONEY_PLACES),
+                    self._subheading(_field(code)),
+                    parse_minor(_field(mass), MASS_PLACES),
+                    parse_minor(_field(value), MONEY_PLACES),
                     currency,
                 )
-                for at in range(_HEAD, len(fields), _WIDTH)
+                for code, mass, value in self._line.findall(row[13] or "")
             ),
         )
 
