@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal
+from typing import TypeVar
 
 import strawberry
 
@@ -13,6 +15,7 @@ from ..domain import (
     Authority,
     Country,
     Direction,
+    ExchangeRate,
     InspectionKind,
     InspectionOutcome,
     PlateId,
@@ -31,7 +34,7 @@ from ..domain import (
 from ..linking import BorderEventKind, LinkMethod, TripStatus
 from ..services import to_usd
 from .context import Info
-from .fields import resolver
+from .fields import MaybeAwaitable, resolver
 
 __all__ = [
     "BorderPost",
@@ -44,6 +47,9 @@ __all__ = [
     "Plate",
     "instant",
 ]
+
+R = TypeVar("R")
+_Usd = tuple[Decimal | None, dt.date | None, str | None]  # amount in USD, rate date, rate source
 
 strawberry.enum(Authority, description="A customs authority: GACC (China) or KGD (Kazakhstan).")
 strawberry.enum(Country, description="A country as the records give it; OTHER for third countries.")
@@ -89,24 +95,58 @@ class Money:
     def of(money: MoneyRecord, rate_day: dt.date) -> Money:
         return Money(amount=money.amount, currency=money.currency, rate_day=rate_day)
 
-    async def _usd(self, info: Info) -> tuple[Decimal | None, dt.date | None, str | None]:
+    def _usd(self, info: Info) -> MaybeAwaitable[_Usd]:
+        # At once when the amount is in USD or the day's rates are already loaded (the usual
+        # case after a by-common-id round): an awaitable per money field would cost graphql-core
+        # a task each, after the last upstream answer.
         if self.currency == "USD":
             return self.amount, None, None
-        rates = await info.context.loaders.rates(self.rate_day)
+        loaders = info.context.loaders
+        rates = loaders.rates_now(self.rate_day)
+        if rates is not None:
+            return self._converted(rates)
+
+        async def later() -> _Usd:
+            return self._converted(await loaders.rates(self.rate_day))
+
+        return later()
+
+    def _converted(self, rates: Mapping[str, ExchangeRate]) -> _Usd:
         usd = to_usd(MoneyRecord(self.amount, self.currency), rates)
         return usd.amount_usd, usd.rate_date, usd.rate_source
 
-    @resolver(description="The amount in US dollars at the National Bank of Kazakhstan's rate of the day.")
-    async def amount_usd(self, info: Info) -> Decimal | None:
-        return (await self._usd(info))[0]
+    @resolver(
+        description="The amount in US dollars at the National Bank of Kazakhstan's rate of the day.",
+        graphql_type=Decimal | None,
+    )
+    def amount_usd(self, info: Info) -> MaybeAwaitable[Decimal | None]:
+        return _then(self._usd(info), lambda usd: usd[0])
 
-    @resolver(description="Date of the exchange rate used for amountUsd; null when already in USD.")
-    async def rate_date(self, info: Info) -> dt.date | None:
-        return (await self._usd(info))[1]
+    @resolver(
+        description="Date of the exchange rate used for amountUsd; null when already in USD.",
+        graphql_type=dt.date | None,
+    )
+    def rate_date(self, info: Info) -> MaybeAwaitable[dt.date | None]:
+        return _then(self._usd(info), lambda usd: usd[1])
 
-    @resolver(description="Who published the rate used for amountUsd (NBK); null when already in USD.")
-    async def rate_source(self, info: Info) -> str | None:
-        return (await self._usd(info))[2]
+    @resolver(
+        description="Who published the rate used for amountUsd (NBK); null when already in USD.",
+        graphql_type=str | None,
+    )
+    def rate_source(self, info: Info) -> MaybeAwaitable[str | None]:
+        return _then(self._usd(info), lambda usd: usd[2])
+
+
+def _then(usd: MaybeAwaitable[_Usd], pick: Callable[[_Usd], R]) -> MaybeAwaitable[R]:
+    """``pick`` of a conversion: at once when the conversion is done, else when it is."""
+    if isinstance(usd, tuple):
+        return pick(usd)
+    pending: Awaitable[_Usd] = usd
+
+    async def later() -> R:
+        return pick(await pending)
+
+    return later()
 
 
 @strawberry.type(description="A registration plate, understood: one canonical form for every spelling.")

@@ -28,10 +28,18 @@ from ..domain import (
 from ..domain import Inspection as InspectionRecord
 from ..errors import InvalidInput, UpstreamError
 from ..ids import InspectionKey, RecordKey, decode_inspection_id, encode_inspection_id, encode_manifest_id
-from ..linking import BorderEventKind, LinkMethod, TripStatus, border_events, exporting_authority, trip_status
+from ..linking import BorderEventKind, Link, LinkMethod, TripStatus, border_events, exporting_authority, trip_status
 from ..plates import parse_user_plate
 from ..security.rules import Subject
-from ..services import InspectionItem, Lazy, Trip, inspection_by_key, trip_inspections, vehicle_trips
+from ..services import (
+    InspectionItem,
+    Lazy,
+    Trip,
+    inspection_by_key,
+    trip_inspections,
+    trip_inspections_now,
+    vehicle_trips,
+)
 from ..services.trips import AnyRecord, manifest_key_of
 from .access import filter_trips, require_inspection_visible, require_trip_visible
 from .common import CrossingPoint, Driver, Instant, Party, Plate, instant
@@ -136,10 +144,11 @@ class Inspection:
 
     @resolver(
         description="Whether the other authority accepted this inspection instead of repeating it (a "
-        "recognition it recorded, counted only under the configured rules of the crossing's phase)."
+        "recognition it recorded, counted only under the configured rules of the crossing's phase).",
+        graphql_type=bool | None,
     )
-    async def recognized_by_other_side(self) -> bool | None:
-        return await self.item.recognized_by_other_side.get()
+    def recognized_by_other_side(self) -> MaybeAwaitable[bool | None]:
+        return now_or_later(self.item.recognized_by_other_side, _same)
 
     @resolver(description="The trip this inspection belongs to.")
     async def manifest(self, info: Info) -> Manifest | None:
@@ -258,6 +267,33 @@ async def _settled(lazy: Lazy[ChinaManifestRecord | None] | Lazy[KazakhstanPIRec
         return exc
 
 
+@strawberry.federation.type(keys=["id"], description="A truck or trailer, known by its plate in any spelling.")
+class Vehicle:
+    plate_id: strawberry.Private[PlateId]
+    written: strawberry.Private[str | None] = None
+
+    @property
+    def _plate(self) -> PlateId:
+        return self.plate_id
+
+    @resolver(description="Stable id: the canonical plate (e.g. XINF12345, 123ABC02).")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(self._plate.canonical)
+
+    @resolver(description="The plate: native, Latin, canonical, country and region.")
+    def plate(self) -> Plate:
+        return Plate.of(self._plate, self.written)
+
+    @resolver(description="The vehicle's trips as either authority recorded them, newest first.")
+    async def manifests(self, info: Info, first: int = 20) -> list[Manifest]:
+        trips = await filter_trips(info, await vehicle_trips(info.context.gateway, self._plate, first))
+        return [Manifest(trip=trip) for trip in trips]
+
+    @classmethod
+    def resolve_reference(cls, id: strawberry.ID) -> Vehicle:
+        return cls(plate_id=parse_user_plate(str(id)))
+
+
 @strawberry.federation.type(
     keys=["id"],
     description=(
@@ -294,11 +330,9 @@ class Manifest:
 
         return later()
 
-    @resolver(description="How the two sides' records were joined.")
-    async def link(self) -> ManifestLink | None:
-        link = await self.trip.link.get()
-        evidence = None if link.evidence is None else LinkEvidence.of(link.evidence)
-        return ManifestLink(method=link.method, confidence=link.confidence, evidence=evidence)
+    @resolver(description="How the two sides' records were joined.", graphql_type=ManifestLink | None)
+    def link(self) -> MaybeAwaitable[ManifestLink | None]:
+        return now_or_later(self.trip.link, _link)
 
     @resolver(
         description="Where the two authorities' records disagree (value, HS-6, gross mass, packages, a missing "
@@ -318,10 +352,9 @@ class Manifest:
     def common_manifest_id(self) -> MaybeAwaitable[str | None]:
         return _with_exporting(self.trip, lambda record: record.common_manifest_id)
 
-    @resolver(description="The truck (as the exporting side recorded it).")
-    async def vehicle(self) -> Vehicle:
-        record = _exporting_now(self.trip) or await self.trip.exporting_record()
-        return Vehicle(plate_id=record.vehicle.plate, written=record.vehicle.written)
+    @resolver(description="The truck (as the exporting side recorded it).", graphql_type=Vehicle)
+    def vehicle(self) -> MaybeAwaitable[Vehicle]:
+        return _with_exporting(self.trip, lambda r: Vehicle(plate_id=r.vehicle.plate, written=r.vehicle.written))
 
     @resolver(description="The trailer, if any.")
     async def trailer(self) -> Vehicle | None:
@@ -366,14 +399,20 @@ class Manifest:
             for e in border_events(cn, kz, arrival)
         ]
 
-    @resolver(description="Both sides' inspections, in time order.")
-    async def inspections(self, info: Info) -> list[Inspection] | None:
-        gw = info.context.gateway
-        cn, kz = await asyncio.gather(
-            trip_inspections(gw, self.trip, Authority.GACC), trip_inspections(gw, self.trip, Authority.KGD)
-        )
-        items = sorted([*cn, *kz], key=lambda i: (i.inspection.started_at, i.inspection.id))
-        return [Inspection.of(item) for item in items]
+    @resolver(description="Both sides' inspections, in time order.", graphql_type=list[Inspection] | None)
+    def inspections(self, info: Info) -> MaybeAwaitable[list[Inspection] | None]:
+        gw, trip = info.context.gateway, self.trip
+        cn, kz = trip_inspections_now(gw, trip, Authority.GACC), trip_inspections_now(gw, trip, Authority.KGD)
+        if cn is not None and kz is not None:
+            return _in_time_order(cn, kz)
+
+        async def later() -> list[Inspection] | None:
+            both = await asyncio.gather(
+                trip_inspections(gw, trip, Authority.GACC), trip_inspections(gw, trip, Authority.KGD)
+            )
+            return _in_time_order(*both)
+
+        return later()
 
     @resolver(description="GACC's own record; null when China has none.", graphql_type=ChinaManifest | None)
     def china(self) -> MaybeAwaitable[ChinaManifest | None]:
@@ -394,6 +433,16 @@ class Manifest:
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Manifest | None:
         trip = await info.context.gateway.manifest(str(id))
         return None if trip is None else cls(trip=await require_trip_visible(info, trip))
+
+
+def _link(link: Link) -> ManifestLink:
+    evidence = None if link.evidence is None else LinkEvidence.of(link.evidence)
+    return ManifestLink(method=link.method, confidence=link.confidence, evidence=evidence)
+
+
+def _in_time_order(cn: list[InspectionItem], kz: list[InspectionItem]) -> list[Inspection]:
+    items = sorted([*cn, *kz], key=lambda i: (i.inspection.started_at, i.inspection.id))
+    return [Inspection.of(item) for item in items]
 
 
 def _pair_goods(trip: Trip, cn: object, kz: object) -> list[GoodsItem]:
@@ -430,30 +479,3 @@ def _pair_goods(trip: Trip, cn: object, kz: object) -> list[GoodsItem]:
         assert preferred is not None
         items.append(GoodsItem(line_no=number, hs6=preferred.hs6, china_line=sides[0], kazakhstan_line=sides[1]))
     return items
-
-
-@strawberry.federation.type(keys=["id"], description="A truck or trailer, known by its plate in any spelling.")
-class Vehicle:
-    plate_id: strawberry.Private[PlateId]
-    written: strawberry.Private[str | None] = None
-
-    @property
-    def _plate(self) -> PlateId:
-        return self.plate_id
-
-    @resolver(description="Stable id: the canonical plate (e.g. XINF12345, 123ABC02).")
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(self._plate.canonical)
-
-    @resolver(description="The plate: native, Latin, canonical, country and region.")
-    def plate(self) -> Plate:
-        return Plate.of(self._plate, self.written)
-
-    @resolver(description="The vehicle's trips as either authority recorded them, newest first.")
-    async def manifests(self, info: Info, first: int = 20) -> list[Manifest]:
-        trips = await filter_trips(info, await vehicle_trips(info.context.gateway, self._plate, first))
-        return [Manifest(trip=trip) for trip in trips]
-
-    @classmethod
-    def resolve_reference(cls, id: strawberry.ID) -> Vehicle:
-        return cls(plate_id=parse_user_plate(str(id)))

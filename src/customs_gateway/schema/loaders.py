@@ -153,6 +153,15 @@ class Loaders:
     async def rates(self, day: dt.date) -> Mapping[str, ExchangeRate]:
         return await self.rates_by_day.load(day)
 
+    def rates_now(self, day: dt.date) -> Mapping[str, ExchangeRate] | None:
+        """The rates of ``day`` if this request's loader already holds them, else None (without
+        loading anything): a money field then answers at once instead of through an awaitable
+        (the rates of a by-common-id round have usually arrived with the records)."""
+        loaded = self.rates_by_day.cache_map.get(day)
+        if loaded is None or not loaded.done() or loaded.cancelled() or loaded.exception() is not None:
+            return None
+        return loaded.result()
+
     def prefetch_rates(self, start: dt.date, end: dt.date) -> None:
         # Through the by-day loader, from a task of its own: the range goes out as one call, in
         # its turn among the lookups started just before and after it (a loader batch is sent in

@@ -19,11 +19,11 @@ from ..domain import (
     VehicleRef,
 )
 from ..security.rules import Subject
-from ..services import Trip, trip_inspections
+from ..services import Trip, trip_inspections, trip_inspections_now
 from .access import ruled_field
 from .common import Driver, Instant, Money, Party, Plate, instant
 from .context import Info
-from .fields import resolver
+from .fields import MaybeAwaitable, resolver
 
 if TYPE_CHECKING:
     from .entities import Inspection
@@ -228,12 +228,9 @@ class ChinaManifest:
         day, owner = _local_day(self.record.declared_at), record_owner(self.record)
         return [DeclaredGoods.of(line, day, owner) for line in self.record.goods]
 
-    @resolver(description="GACC's inspections of this trip.")
-    async def inspections(self, info: Info) -> list[_LazyInspection] | None:
-        from .entities import Inspection
-
-        items = await trip_inspections(info.context.gateway, self.trip, Authority.GACC)
-        return [Inspection.of(item) for item in items]
+    @resolver(description="GACC's inspections of this trip.", graphql_type=list[_LazyInspection] | None)
+    def inspections(self, info: Info) -> MaybeAwaitable[list[_LazyInspection] | None]:
+        return _inspections(info, self.trip, Authority.GACC)
 
 
 @strawberry.type(description="KGD's preliminary information (ПИ) of the trip: Kazakhstan's own record.")
@@ -359,9 +356,22 @@ class KazakhstanPreliminaryInformation:
         day, owner = self.record.exchange_rate.date, record_owner(self.record)
         return [DeclaredGoods.of(line, day, owner) for line in self.record.goods]
 
-    @resolver(description="KGD's controls of this trip.")
-    async def inspections(self, info: Info) -> list[_LazyInspection] | None:
-        from .entities import Inspection
+    @resolver(description="KGD's controls of this trip.", graphql_type=list[_LazyInspection] | None)
+    def inspections(self, info: Info) -> MaybeAwaitable[list[_LazyInspection] | None]:
+        return _inspections(info, self.trip, Authority.KGD)
 
-        items = await trip_inspections(info.context.gateway, self.trip, Authority.KGD)
+
+def _inspections(info: Info, trip: Trip, authority: Authority) -> MaybeAwaitable[list[_LazyInspection] | None]:
+    """One side's inspections as schema objects: at once when they have arrived (see
+    ``services.trip_inspections_now``), else when they do."""
+    from .entities import Inspection
+
+    gw = info.context.gateway
+    items = trip_inspections_now(gw, trip, authority)
+    if items is not None:
         return [Inspection.of(item) for item in items]
+
+    async def later() -> list[_LazyInspection] | None:
+        return [Inspection.of(item) for item in await trip_inspections(gw, trip, authority)]
+
+    return later()

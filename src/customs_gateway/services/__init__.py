@@ -12,6 +12,7 @@ from .inspections import (
     inspection_by_key,
     list_inspections,
     trip_inspections,
+    trip_inspections_now,
 )
 from .lazy import Lazy
 from .lookups import Lookups
@@ -36,5 +37,6 @@ __all__ = [
     "list_manifests",
     "to_usd",
     "trip_inspections",
+    "trip_inspections_now",
     "vehicle_trips",
 ]

@@ -32,7 +32,14 @@ from .manifests import _selected, _settle
 from .paging import PageResult, check_first, paginate, resolve_window
 from .trips import Gateway, Trip
 
-__all__ = ["InspectionItem", "InspectionQuery", "inspection_by_key", "list_inspections", "trip_inspections"]
+__all__ = [
+    "InspectionItem",
+    "InspectionQuery",
+    "inspection_by_key",
+    "list_inspections",
+    "trip_inspections",
+    "trip_inspections_now",
+]
 
 # A recognition is recorded after the inspection it recognizes: look this far past the window.
 _RECOGNITION_LAG = dt.timedelta(days=1)
@@ -58,28 +65,64 @@ class InspectionQuery:
 
 async def trip_inspections(gw: Gateway, trip: Trip, authority: Authority) -> list[InspectionItem]:
     """One side's inspections of the trip; each knows lazily whether the other side recognized it."""
-
-    async def of(side: Authority) -> list[Inspection]:
-        prefetched = trip.inspections_lazy(side)
-        if prefetched is not None:
-            return await prefetched.get()
-        if side is Authority.GACC:
-            cn = await trip.china.get()
-            return await gw.lookups.china_inspections(cn.batch_no) if cn else []
-        kz = await trip.kazakhstan.get()
-        return await gw.lookups.kazakhstan_controls(kz.pi_number) if kz else []
-
-    own = await of(authority)
-    other = Authority.KGD if authority is Authority.GACC else Authority.GACC
-
-    phase = trip.crossing.phase if trip.crossing else 0
+    known = trip_inspections_now(gw, trip, authority)
+    if known is not None:
+        return known
+    own = await _side(gw, trip, authority)
+    other = _other(authority)
+    phase = _phase(trip)
 
     async def other_ids() -> set[str]:
-        return recognized_ids(own, await of(other), phase, gw.recognition)
+        return recognized_ids(own, await _side(gw, trip, other), phase, gw.recognition)
 
     others: Lazy[set[str]] = Lazy(other_ids)
-
     return [InspectionItem(i, _membership(others, i.id)) for i in own]
+
+
+def trip_inspections_now(gw: Gateway, trip: Trip, authority: Authority) -> list[InspectionItem] | None:
+    """:func:`trip_inspections` without waiting, when that side's inspections were asked for in the
+    trip's first round and have arrived (recognition too when the other side's have); else None.
+
+    Why: fields answered at once cost graphql-core no awaitable and no task, and on a cold
+    ``manifest(id:)`` they run after the last upstream answer, on the request's critical path.
+    """
+    prefetched = trip.inspections_lazy(authority)
+    if prefetched is None or not prefetched.known:
+        return None
+    own = prefetched.peek() or []
+    other = _other(authority)
+    other_prefetched = trip.inspections_lazy(other)
+    phase = _phase(trip)
+    others: Lazy[set[str]]
+    if other_prefetched is not None and other_prefetched.known:
+        others = Lazy.ready(recognized_ids(own, other_prefetched.peek() or [], phase, gw.recognition))
+    else:
+
+        async def other_ids() -> set[str]:
+            return recognized_ids(own, await _side(gw, trip, other), phase, gw.recognition)
+
+        others = Lazy(other_ids)
+    return [InspectionItem(i, _membership(others, i.id)) for i in own]
+
+
+async def _side(gw: Gateway, trip: Trip, side: Authority) -> list[Inspection]:
+    """One side's inspections: the list asked for in the trip's first round, else by record key."""
+    prefetched = trip.inspections_lazy(side)
+    if prefetched is not None:
+        return await prefetched.get()
+    if side is Authority.GACC:
+        cn = await trip.china.get()
+        return await gw.lookups.china_inspections(cn.batch_no) if cn else []
+    kz = await trip.kazakhstan.get()
+    return await gw.lookups.kazakhstan_controls(kz.pi_number) if kz else []
+
+
+def _other(authority: Authority) -> Authority:
+    return Authority.KGD if authority is Authority.GACC else Authority.GACC
+
+
+def _phase(trip: Trip) -> int:
+    return trip.crossing.phase if trip.crossing else 0
 
 
 async def list_inspections(

@@ -41,11 +41,24 @@ class Lazy(Generic[T]):
 
     @property
     def known(self) -> bool:
-        return self._has_value
+        """Whether the value is at hand: set, or computed by a started task that has finished.
+
+        A computation :meth:`start`-ed in a request's first round (an inspections list, a rate
+        table) has usually finished by the time the fields that read it run; counting it as
+        known lets those fields answer at once instead of through an awaitable (see
+        ``schema.fields.now_or_later``). A failed or cancelled task is not known: :meth:`get`
+        raises its error.
+        """
+        if not self._has_value:
+            task = self._task
+            if task is None or not task.done() or task.cancelled() or task.exception() is not None:
+                return False
+            self._has_value, self._value = True, task.result()
+        return True
 
     def peek(self) -> T | None:
         """The value if it is already known, without starting anything."""
-        return self._value if self._has_value else None
+        return self._value if self.known else None
 
     def start(self) -> Lazy[T]:
         """Begin computing now (in the current round of calls) instead of on first :meth:`get`."""
