@@ -15,11 +15,12 @@ from decimal import Decimal
 import orjson
 import pytest
 
+from customs_gateway.discrepancies import totals_gap
 from customs_gateway.domain import ExchangeRate
 from customs_gateway.money import convert
 from customs_gateway.reports.partials import Flow, SidePartial, minutes_between
 from customs_gateway.reports.scan import SideFold, UsdFactors, fold_record
-from customs_gateway.reports.valuation import ValuationPartial
+from customs_gateway.reports.valuation import LARGEST_KEPT, ValuationPartial
 from customs_gateway.sources.base import ScanRecord
 from customs_gateway.sources.china.scan import ManifestScanReader
 from customs_gateway.sources.kazakhstan.scan import ScanPageReader
@@ -134,6 +135,43 @@ def test_a_side_without_priced_lines_keeps_decimal_zero(records: dict[str, list[
     side = SidePartial()
     fold.into(side)
     assert side.total.dump() == ["0", "0", 1] == reference_fold([records["china"][-1]], {})[0].total.dump()
+
+
+@pytest.mark.parametrize("missing_cny", [False, True])
+def test_valuation_gaps_are_the_discrepancy_s_value_gaps(
+    records: dict[str, list[ScanRecord]], missing_cny: bool
+) -> None:
+    count = min(len(records["china"]), len(records["kazakhstan"]))
+    china, kazakhstan = records["china"][:count], records["kazakhstan"][:count]
+    # Twice as many trips as LARGEST_KEPT and more, so the partial trims its largest gaps on the way.
+    pairs = [*zip(china, kazakhstan, strict=True), *zip(china, kazakhstan[1:] + kazakhstan[:1], strict=True)]
+    rates = rates_for(
+        [record for pair in pairs for record in pair],
+        without_cny_on={pairs[0][0].rate_date} if missing_cny else set(),
+    )
+    partial = ValuationPartial()
+    expected = []
+    for cn, kz in pairs:
+        partial.fold_pair(cn, kz, rates, "KHORGOS", dt.date(2025, 3, 4))
+        gap = totals_gap(
+            cn.total_value,
+            kz.total_value,
+            cn.direction,
+            (cn.rate_date, rates.get(cn.rate_date)),
+            (kz.rate_date, rates.get(kz.rate_date)),
+        )
+        if gap is not None:
+            expected.append(
+                (cn.key, str(gap.china_usd), str(gap.kazakhstan_usd), str(gap.gap_usd), str(gap.relative_gap))
+            )
+    assert partial.unpriced == len(pairs) - len(expected) and (partial.unpriced > 0) is missing_cny
+    assert str(partial.total.gap_usd) == str(sum((Decimal(row[3]) for row in expected), Decimal(0)))
+    largest = sorted(expected, key=lambda row: (-abs(Decimal(row[3])), row[0]))[:LARGEST_KEPT]
+    kept = ValuationPartial.from_bytes(partial.to_bytes()).largest
+    assert len(expected) > 2 * LARGEST_KEPT
+    assert [
+        (g.china_batch_no, str(g.china_usd), str(g.kazakhstan_usd), str(g.gap_usd), str(g.relative_gap)) for g in kept
+    ] == largest
 
 
 def test_valuation_from_the_fold_s_cents_is_valuation_from_the_lines(records: dict[str, list[ScanRecord]]) -> None:

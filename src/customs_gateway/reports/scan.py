@@ -28,10 +28,11 @@ from typing import Any, NamedTuple, TypeVar
 from ..crossings import CrossingPoint
 from ..domain import Direction, ExchangeRate, PlateId
 from ..linking import LinkWindow
-from ..money import minor_to_decimal, usd_factor, usd_minor
+from ..money import minor_to_decimal, usd_minor
 from ..plates import same_vehicle
 from ..sources.base import MASS_PLACES, MONEY_PLACES, ChinaSource, KazakhstanSource, Page, RecordQuery, ScanRecord
 from .partials import ChunkPartial, Flow, SidePartial, add_histogram, minutes_between
+from .valuation import UsdFactors
 
 __all__ = [
     "ChunkScanner",
@@ -61,29 +62,6 @@ class Stub(NamedTuple):
     final_at: dt.datetime | None  # release (importing side) / exit (exporting side)
     record: ScanRecord  # kept until the chunk is linked
     usd_by_hs6: dict[str, int]  # the priced lines in US cents: valuation reuses them, not converting again
-
-
-class UsdFactors:
-    """Each (rate day, currency)'s factor to US cents (:func:`~customs_gateway.money.usd_factor`),
-    worked out once per chunk: its records share a handful of rate days and currencies. None:
-    no rate that day (the line is left out of value, as ``convert``'s KeyError leaves it)."""
-
-    __slots__ = ("_factors", "_rates")
-
-    def __init__(self, rates: RatesByDay) -> None:
-        self._rates = rates
-        self._factors: dict[tuple[dt.date, str], tuple[int, int] | None] = {}
-
-    def get(self, day: dt.date, currency: str) -> tuple[int, int] | None:
-        key = (day, currency)
-        if key in self._factors:
-            return self._factors[key]
-        try:
-            factor: tuple[int, int] | None = usd_factor(currency, self._rates.get(day, {}))
-        except KeyError:
-            factor = None
-        self._factors[key] = factor
-        return factor
 
 
 # A group's running sums in exact integers: US cents, priced lines, grams, lines, trucks.
@@ -281,6 +259,7 @@ class ChunkScanner:
                 crossing.id,
                 day,
                 lines_usd=(cn_stub.usd_by_hs6, kz_stub.usd_by_hs6),
+                factors=factors,
             )
         return partial
 

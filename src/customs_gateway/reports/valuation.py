@@ -20,12 +20,12 @@ from typing import Any
 
 import orjson
 
-from ..discrepancies import totals_gap
+from ..discrepancies import relative_gap
 from ..domain import Direction, ExchangeRate
 from ..money import minor_to_decimal, usd_factor, usd_minor
 from ..sources.base import MONEY_PLACES, ScanLine, ScanRecord
 
-__all__ = ["LARGEST_KEPT", "GapTotals", "TripGap", "ValuationPartial"]
+__all__ = ["LARGEST_KEPT", "GapTotals", "TripGap", "UsdFactors", "ValuationPartial"]
 
 LARGEST_KEPT = 100  # largest gaps kept per chunk (and so the most a report can list)
 _ZERO = Decimal(0)
@@ -121,6 +121,30 @@ def _usd(cents: int | None) -> Decimal:
     return _ZERO if cents is None else minor_to_decimal(cents, MONEY_PLACES)
 
 
+class UsdFactors:
+    """Each (rate day, currency)'s factor to US cents (:func:`~customs_gateway.money.usd_factor`),
+    worked out once per chunk: its records share a handful of rate days and currencies. None:
+    no rate that day (the line is left out of value, as ``convert``'s KeyError leaves it)."""
+
+    __slots__ = ("_factors", "_rates")
+
+    def __init__(self, rates: Mapping[dt.date, Mapping[str, ExchangeRate]]) -> None:
+        self._rates = rates
+        self._factors: dict[tuple[dt.date, str], tuple[int, int] | None] = {}
+
+    def get(self, day: dt.date, currency: str) -> tuple[int, int] | None:
+        key = (day, currency)
+        if key in self._factors:
+            return self._factors[key]
+        try:
+            factor: tuple[int, int] | None = usd_factor(currency, self._rates.get(day, {}))
+        except KeyError:
+            factor = None
+        self._factors[key] = factor
+        return factor
+
+
+
 @dataclass(slots=True)
 class ValuationPartial:
     total: GapTotals = field(default_factory=GapTotals)
@@ -129,6 +153,9 @@ class ValuationPartial:
     by_carrier: dict[str, GapTotals] = field(default_factory=dict)
     carrier_names: dict[str, str] = field(default_factory=dict)
     largest: list[TripGap] = field(default_factory=list)
+    # The sort key of the last gap kept by the last trim: a trip whose key is above it can never
+    # be among the largest kept, so no TripGap is made for it (most trips of a busy chunk).
+    _floor: tuple[Decimal, str] | None = field(default=None, compare=False, repr=False)
 
     def fold_pair(
         self,
@@ -139,34 +166,43 @@ class ValuationPartial:
         day: dt.date,
         *,
         lines_usd: tuple[Mapping[str, int], Mapping[str, int]] | None = None,
+        factors: UsdFactors | None = None,
     ) -> None:
         """One linked trip. ``lines_usd``: each side's priced lines in US cents by HS-6 at these
         same rates, when the caller has them already (the scan converts every line once, for
-        trade flow)."""
-        cn_rates = rates.get(china.rate_date)
-        kz_rates = rates.get(kazakhstan.rate_date)
-        gap = totals_gap(
-            china.total_value,
-            kazakhstan.total_value,
-            china.direction,
-            (china.rate_date, cn_rates),
-            (kazakhstan.rate_date, kz_rates),
-        )
-        if gap is None or cn_rates is None or kz_rates is None:
+        trade flow); ``factors``: the caller's :class:`UsdFactors` over the same rates.
+
+        The trip's gap is :func:`~customs_gateway.discrepancies.totals_gap`'s, in integer cents
+        (``money.usd_minor``, the same rounding) and then ``Decimal``."""
+        if factors is None:
+            factors = UsdFactors(rates)
+        cn_factor = factors.get(china.rate_date, china.currency)
+        kz_factor = factors.get(kazakhstan.rate_date, kazakhstan.currency)
+        # A day without any rate table leaves the trip out, even a trip valued in USD (as before).
+        no_table = rates.get(china.rate_date) is None or rates.get(kazakhstan.rate_date) is None
+        if cn_factor is None or kz_factor is None or no_table:
             self.unpriced += 1
             return
-        trip = GapTotals(gap.china_usd, gap.kazakhstan_usd, gap.gap_usd, 1)
+        cn_usd = minor_to_decimal(usd_minor(china.total_minor, cn_factor), MONEY_PLACES)
+        kz_usd = minor_to_decimal(usd_minor(kazakhstan.total_minor, kz_factor), MONEY_PLACES)
+        importing_is_kz = china.direction is Direction.CN_TO_KZ
+        gap_usd = kz_usd - cn_usd if importing_is_kz else cn_usd - kz_usd
+        trip = GapTotals(cn_usd, kz_usd, gap_usd, 1)
         self.total.add(trip)
         carrier = china.carrier.id or kazakhstan.carrier.id or china.carrier.name
         self.by_carrier.setdefault(carrier, GapTotals()).add(trip)
         self.carrier_names.setdefault(carrier, china.carrier.name)
         if lines_usd is None:
-            lines_usd = _lines_usd(china.goods, cn_rates), _lines_usd(kazakhstan.goods, kz_rates)
+            lines_usd = (
+                _lines_usd(china.goods, rates[china.rate_date]),
+                _lines_usd(kazakhstan.goods, rates[kazakhstan.rate_date]),
+            )
         cn_hs6, kz_hs6 = lines_usd
-        importing_is_kz = china.direction is Direction.CN_TO_KZ
         for code in cn_hs6.keys() | kz_hs6.keys():
             cn, kz = _usd(cn_hs6.get(code)), _usd(kz_hs6.get(code))
             self.by_hs6.setdefault(code, GapTotals()).add(GapTotals(cn, kz, kz - cn if importing_is_kz else cn - kz, 1))
+        if self._floor is not None and (-abs(gap_usd), china.key) > self._floor:
+            return
         self.largest.append(
             TripGap(
                 crossing,
@@ -176,10 +212,10 @@ class ValuationPartial:
                 kazakhstan.key,
                 carrier,
                 china.carrier.name,
-                gap.china_usd,
-                gap.kazakhstan_usd,
-                gap.gap_usd,
-                gap.relative_gap,
+                cn_usd,
+                kz_usd,
+                gap_usd,
+                relative_gap(cn_usd, kz_usd, china.direction),
             )
         )
         if len(self.largest) > 2 * LARGEST_KEPT:
@@ -188,6 +224,8 @@ class ValuationPartial:
     def _trim(self) -> None:
         self.largest.sort(key=_largest_first)
         del self.largest[LARGEST_KEPT:]
+        if len(self.largest) == LARGEST_KEPT:
+            self._floor = _largest_first(self.largest[-1])
 
     def add(self, other: ValuationPartial) -> None:
         self.total.add(other.total)
