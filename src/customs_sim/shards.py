@@ -215,8 +215,9 @@ def _context() -> multiprocessing.context.BaseContext:
     if "forkserver" not in methods:
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
-    # The writers import both simulators' packages (their apps, Starlette, pydantic: ~0.4 s of CPU).
-    # Imported once by the fork server, each worker inherits them instead of importing them again.
+    # The writers import both simulators' stores and renderers and the generator (~0.3 s of CPU; not
+    # the apps: customs_sim.china and .kazakhstan import those on first use). Imported once by the
+    # fork server, each worker inherits them instead of importing them again.
     # (No effect when this process's fork server already runs: the workers then import them.)
     context.set_forkserver_preload(["customs_sim.dataset"])
     return context
