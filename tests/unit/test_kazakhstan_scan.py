@@ -242,3 +242,14 @@ def test_broken_pages_fail_as_the_reference_fails(reader: ScanPageReader, body: 
         fast(reader, body)
     with pytest.raises(UpstreamContract, match=why):
         reference(body)
+
+
+@pytest.mark.parametrize(
+    "replacement", ["<GrossMass>1.2345</GrossMass>", "<GrossMass>12.5</GrossMass>", "<GrossMass/>"]
+)
+def test_a_later_goods_line_is_checked_too(reader: ScanPageReader, docs: list[bytes], replacement: str) -> None:
+    doc = next(doc for doc in docs if doc.count(b"<GoodsItem>") >= 2)
+    second = [match.span() for match in re.finditer(rb"<GrossMass>[^<]*</GrossMass>", doc)][1]
+    broken = doc[: second[0]] + replacement.encode() + doc[second[1] :]
+    body = list_document(ROOT, [docs[0], broken])
+    assert outcome(lambda: fast(reader, body)) == outcome(lambda: reference(body))

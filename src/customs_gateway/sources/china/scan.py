@@ -53,15 +53,6 @@ def _opt_text(data: dict[str, object], field: str) -> str | None:
     return value
 
 
-def _cn_time(text: str) -> dt.datetime:
-    """``timeutil.parse_cn_time``: exactly 14 ASCII digits, a real Beijing wall time."""
-    if len(text) != 14 or not text.isdigit() or not text.isascii():
-        raise _Irregular(text)
-    return dt.datetime(
-        int(text[0:4]), int(text[4:6]), int(text[6:8]), int(text[8:10]), int(text[10:12]), int(text[12:14]), 0, CN_TZ
-    )
-
-
 class ManifestScanReader:
     """Reads manifests as :class:`ScanRecord` (one per source: it holds the caches)."""
 
@@ -69,6 +60,7 @@ class ManifestScanReader:
         self._hs6: dict[str, str] = {}
         self._currencies: dict[str, str] = {}
         self._carriers: dict[tuple[str | None, str, str], Party] = {}
+        self._days: dict[str, tuple[int, int, int]] = {}
         self.reread = 0  # records map_manifest_scan read again (tests and benchmarks look)
 
     def read(self, raw: object) -> ScanRecord:
@@ -83,7 +75,7 @@ class ManifestScanReader:
             raise _Irregular("record")
         key = _text(raw, "batchNo")
         direction = DIRECTION_BY_IE_FLAG[_text(raw, "ieFlag")]
-        declared_at = _cn_time(_text(raw, "declTime"))
+        declared_at = self._cn_time(_text(raw, "declTime"))
         final = _opt_text(raw, "ieTime" if direction is Direction.CN_TO_KZ else "releaseTime")
         vehicle = raw["vehicle"]
         carrier = raw["carrier"]
@@ -95,7 +87,7 @@ class ManifestScanReader:
             common_manifest_id=_opt_text(raw, "commonManifestNo"),
             direction=direction,
             declared_at=declared_at,
-            final_at=None if final is None else _cn_time(final),
+            final_at=None if final is None else self._cn_time(final),
             plate=parse_plate(_text(vehicle, "plateNo")),
             carrier=self._carrier(carrier),
             rate_date=declared_at.date(),
@@ -103,6 +95,17 @@ class ManifestScanReader:
             currency=self._currency(_text(raw, "currCode")),
             goods=tuple(self._line(line) for line in goods),
         )
+
+    def _cn_time(self, text: str) -> dt.datetime:
+        """``timeutil.parse_cn_time``: exactly 14 ASCII digits, a real Beijing wall time (the
+        date's fields cached: a page's records share a few days)."""
+        if len(text) != 14 or not text.isdigit() or not text.isascii():
+            raise _Irregular(text)
+        day = self._days.get(text[:8])
+        if day is None:
+            day = (int(text[0:4]), int(text[4:6]), int(text[6:8]))
+            _remember(self._days, text[:8], day)
+        return dt.datetime(*day, int(text[8:10]), int(text[10:12]), int(text[12:14]), 0, CN_TZ)
 
     def _line(self, line: object) -> ScanLine:
         if not isinstance(line, dict):

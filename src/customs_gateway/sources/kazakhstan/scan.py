@@ -4,10 +4,12 @@ the hardened parser as the reference for anything else.
 A cold report reads every PI record of its window, and building ElementTree's page tree (a Python
 object per element) and reading a dozen fields through it was most of a KGD record's cost. KGD
 writes its lists in one form (``kgd.xsd``'s element order, no attributes but the root's
-namespace, text without markup but the five predefined entities). One compiled regular
-expression per record recognizes exactly that form — every element named in the schema's order,
-each text a run of XML characters — and captures the fields a scan reads; Python checks them
-with :func:`~customs_gateway.sources.kazakhstan.mapping.pi_scan`'s parsers.
+namespace, text without markup but the five predefined entities; numbers, times and codes in
+one form each). One compiled regular expression per record recognizes exactly that form — every
+element named in the schema's order, each text a run of XML characters, each number, time and
+code in its wire form — and captures the fields a scan reads; Python turns them into values
+(exact integers, ``fromisoformat``) with :func:`~customs_gateway.sources.kazakhstan.mapping.pi_scan`'s
+remaining checks (non-empty texts, known direction, real calendar dates).
 
 Exactly ``pi_scan``'s values, or its errors:
 
@@ -16,13 +18,14 @@ Exactly ``pi_scan``'s values, or its errors:
   control characters XML forbids, the body must decode as UTF-8) whose root is the KGD list, so
   ElementTree would build the same tree; each captured text is the first element of its name
   at its place, as ``xml.child_text`` reads it, unescaped and stripped the same way;
-- every field goes through the same checks (the same parsers, or exact equivalents);
+- a value in the pattern's form is one ``pi_scan``'s parsers accept, and gives the same value
+  (``parse_minor`` of ``"123.45"`` is ``12345``; a 10-digit code's HS-6 is its first 6 digits);
 - a page the recognizer does not take as a whole — another serialization (comments, CDATA,
   character references, attributes, another element order, ``\\r\\n`` line ends, a missing or
-  repeated element), a field that is missing, empty or does not parse — is read again by the
-  reference path (ElementTree and ``pi_scan``), which returns the same records or raises the
-  contract error naming the field and the record. A broken page costs twice; a page in KGD's
-  own form never takes the slow path.
+  repeated element, a number with other decimals, a time with a fraction), a field that is
+  missing, empty or does not parse — is read again by the reference path (ElementTree and
+  ``pi_scan``), which returns the same records or raises the contract error naming the field
+  and the record. A broken page costs twice; a page in KGD's own form never takes the slow path.
 
 Security is the reference parser's: :func:`xml.refuse_hostile` refuses any DOCTYPE first, and the
 recognizer expands nothing (no DTD can be declared in what it accepts). Its pattern is
@@ -37,12 +40,9 @@ import re
 from dataclasses import dataclass
 from typing import TypeVar
 
-from ...codes import hs6
 from ...domain import Direction, Party
-from ...money import parse_minor
 from ...plates import parse_plate
-from ...timeutil import parse_kz_time
-from ..base import MASS_PLACES, MONEY_PLACES, ScanLine, ScanRecord
+from ..base import ScanLine, ScanRecord
 from . import mapping, xml
 
 __all__ = ["ScanPage", "ScanPageReader"]
@@ -58,10 +58,19 @@ _CACHED = 4096  # distinct dates, tariff codes and carriers remembered per reade
 _CHARS = "[^<>&\\r\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\ufffe\\uffff]*"
 _TEXT = f"{_CHARS}(?:&(?:amp|lt|gt|quot|apos);{_CHARS})*"
 _SPACE = "[ \\t\\n]*"  # between elements (ElementTree keeps it as tails nobody reads)
+# The forms KGD writes (wire-kgd.md); a value written otherwise (other decimals, a time with a
+# fraction or "Z", a code of another length) is valid for pi_scan too: the reference path reads it.
+_TIME = "([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[+-][0-9]{2}:[0-9]{2})"
+_DATE = "([0-9]{4}-[0-9]{2}-[0-9]{2})"
+_MONEY = "([0-9]{1,16})\\.([0-9]{2})"  # at most 18 digits, as parse_amount takes
+_MASS = "([0-9]{1,15})\\.([0-9]{3})"
+_TNVED = "((?!00)[0-9]{10})"  # an EAEU code: 10 digits, a real HS chapter
 
 
-def _leaf(name: str, *, read: bool = False) -> str:
-    text = f"({_TEXT})" if read else _TEXT
+def _leaf(name: str, *, read: bool = False, value: str | None = None) -> str:
+    """``<name>…</name>``; ``read``: its text captured; ``value``: a pattern its text must match
+    exactly (captured by the pattern's own groups): the wire's one form of a number, time or code."""
+    text = value if value is not None else f"({_TEXT})" if read else _TEXT
     return f"<{name}>{text}</{name}>{_SPACE}"
 
 
@@ -78,18 +87,21 @@ def _party(name: str, *, read: bool) -> str:
 
 
 def _goods_item(*, read: bool) -> str:
-    return _node(
+    """A goods line; ``read=False``: the same pattern without groups (the record's goods block
+    is checked item by item in the record's pattern, then read by ``findall`` of this one)."""
+    item = _node(
         "GoodsItem",
         _leaf("LineNumber"),
-        _leaf("TNVEDCode", read=read),
+        _leaf("TNVEDCode", value=_TNVED),
         _leaf("Description"),
         _leaf("PackageCount"),
         _leaf("PackageKind"),
-        _leaf("GrossMass", read=read),
+        _leaf("GrossMass", value=_MASS),
         _leaf("NetMass"),
-        _leaf("InvoiceValue", read=read),
+        _leaf("InvoiceValue", value=_MONEY),
         _leaf("ValueKZT"),
     )
+    return item if read else re.sub(r"\((?!\?)", "(?:", item)
 
 
 # kgd.xsd's PreliminaryInformation, element by element; the groups are the fields a scan reads.
@@ -98,13 +110,13 @@ _RECORD = _node(
     _leaf("PINumber", read=True),
     _optional(_leaf("CommonManifestId", read=True)),
     _leaf("CheckpointCode"),
-    _leaf("Direction", read=True),
-    _leaf("RegistrationDateTime", read=True),
+    _leaf("Direction", value="(IM|EK)"),
+    _leaf("RegistrationDateTime", value=_TIME),
     _leaf("StatusCode"),
     _leaf("StatusName"),
     _optional(_leaf("RiskCorridor")),
-    _optional(_leaf("ReleaseDateTime", read=True)),
-    _optional(_leaf("ExitDateTime", read=True)),
+    _optional(_leaf("ReleaseDateTime", value=_TIME)),
+    _optional(_leaf("ExitDateTime", value=_TIME)),
     _node(
         "Transport",
         _leaf("VehicleRegNumber", read=True),
@@ -121,10 +133,10 @@ _RECORD = _node(
     _optional(_node("Seals", f"(?:{_leaf('SealNumber')})+")),
     _leaf("InvoiceCurrency", read=True),
     _leaf("ExchangeRate"),
-    _leaf("ExchangeRateDate", read=True),
+    _leaf("ExchangeRateDate", value=_DATE),
     _leaf("TotalPackages"),
     _leaf("TotalGrossMass"),
-    _leaf("TotalInvoiceValue", read=True),
+    _leaf("TotalInvoiceValue", value=_MONEY),
     _leaf("TotalValueKZT"),
     f"<Goods>{_SPACE}((?:{_goods_item(read=False)})+)</Goods>{_SPACE}",
 )
@@ -132,6 +144,11 @@ _HEAD = f'(?:<\\?xml version="1\\.0" encoding="UTF-8"\\?>)?{_SPACE}<{_ROOT} xmln
 _TAIL = f"</{_ROOT}>{_SPACE}"
 _ENTITIES = re.compile("&(amp|lt|gt|quot|apos);")
 _UNESCAPED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
+
+
+def _moment(text: str) -> dt.datetime:
+    """``timeutil.parse_kz_time`` of a time already in the wire's form (the calendar is checked here)."""
+    return dt.datetime.fromisoformat(text)
 
 
 def _field(text: str | None) -> str:
@@ -167,7 +184,6 @@ class ScanPageReader:
         self._tail = re.compile(_TAIL)
         self._line = re.compile(_goods_item(read=True))
         self._days: dict[str, dt.date] = {}
-        self._hs6: dict[str, str] = {}
         self._carriers: dict[tuple[str, str, str], Party] = {}
         self.reread_pages = 0  # pages the reference path read again (tests and benchmarks look)
 
@@ -204,31 +220,29 @@ class ScanPageReader:
         return [mapping.pi_scan(el, offset + index + 1) for index, el in enumerate(mapping.list_items(root, _ITEM))]
 
     def _read(self, row: tuple[str | None, ...]) -> ScanRecord:
-        (key, common_id, direction_code, registered, released, exited, plate) = map(_field, row[:7])
-        (carrier_id, carrier_name, carrier_country, currency, rate_day, total) = map(_field, row[7:13])
-        if not (key and currency and registered and plate and carrier_name and carrier_country):
+        # Free texts are ElementTree's text, stripped; the other fields matched their one form.
+        (key, common_id, direction_code, registered, released, exited, plate) = row[:7]
+        (carrier_id, carrier_name, carrier_country, currency, rate_day, total, cents, goods) = row[7:]
+        key, common_id, plate = _field(key), _field(common_id), _field(plate)
+        carrier_name, carrier_country, currency = _field(carrier_name), _field(carrier_country), _field(currency)
+        if not (key and plate and carrier_name and carrier_country and currency):
             raise _Irregular("a required field is empty")
-        direction = mapping.DIRECTIONS[direction_code]
+        direction = mapping.DIRECTIONS[direction_code or ""]
         final = released if direction is Direction.CN_TO_KZ else exited
         return ScanRecord(
-            key=key,
-            common_manifest_id=common_id or None,
-            direction=direction,
-            declared_at=parse_kz_time(registered),
-            final_at=parse_kz_time(final) if final else None,
-            plate=parse_plate(plate),
-            carrier=self._carrier(carrier_id, carrier_name, carrier_country),
-            rate_date=self._day(rate_day),
-            total_minor=parse_minor(total, MONEY_PLACES),
-            currency=currency,
-            goods=tuple(
-                ScanLine(
-                    self._subheading(_field(code)),
-                    parse_minor(_field(mass), MASS_PLACES),
-                    parse_minor(_field(value), MONEY_PLACES),
-                    currency,
-                )
-                for code, mass, value in self._line.findall(row[13] or "")
+            key,
+            common_id or None,
+            direction,
+            _moment(registered or ""),
+            None if final is None else _moment(final),
+            parse_plate(plate),
+            self._carrier(_field(carrier_id), carrier_name, carrier_country),
+            self._day(rate_day or ""),
+            int(f"{total}{cents}"),
+            currency,
+            tuple(
+                ScanLine(code[:6], int(kg + grams), int(units + hundredths), currency)
+                for code, kg, grams, units, hundredths in self._line.findall(goods or "")
             ),
         )
 
@@ -240,13 +254,6 @@ class ScanPageReader:
             day = dt.date.fromisoformat(text)
             _remember(self._days, text, day)
         return day
-
-    def _subheading(self, code: str) -> str:
-        found = self._hs6.get(code)
-        if found is None:
-            found = hs6(code)
-            _remember(self._hs6, code, found)
-        return found
 
     def _carrier(self, carrier_id: str, name: str, country: str) -> Party:
         key = (carrier_id, name, country)
