@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from graphql import GraphQLError
-from strawberry.extensions import SchemaExtension, ValidationCache
+from strawberry.extensions import SchemaExtension
 from strawberry.federation import Schema
 from strawberry.schema.config import BatchingConfig, StrawberryConfig
 from strawberry.types import ExecutionContext
@@ -25,6 +25,7 @@ from .errors import GatewayErrorExtensions, log_error, masking
 from .lean import install_lean_resolvers
 from .limits import OperationLimits, TokenLimitedParserCache, cost_model, limit_rules, role_budget
 from .queries import Query
+from .validation import ValidationVerdicts, VerdictCache
 
 __all__ = ["DEFAULT_DOCUMENT_CACHE_SIZE", "GatewayContext", "GatewaySchema", "build_context", "build_schema"]
 
@@ -61,6 +62,7 @@ def build_schema(
     limits = security.limits
     rules = limit_rules(limits, introspection=security.introspection)
     costs, budget_of = CostCache(cost_model(limits), document_cache_size), role_budget(security)
+    verdicts = ValidationVerdicts(document_cache_size)
 
     def operation_limits() -> SchemaExtension:
         return OperationLimits(limits, rules, budget_of, costs)
@@ -72,7 +74,7 @@ def build_schema(
         extensions=[
             lambda: AuditExtension(audit_log),
             lambda: TokenLimitedParserCache(document_cache_size, limits.max_tokens),
-            lambda: ValidationCache(maxsize=document_cache_size),
+            lambda: VerdictCache(verdicts),
             operation_limits,
             GatewayErrorExtensions,
             masking,

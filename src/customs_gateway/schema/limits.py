@@ -3,8 +3,8 @@ over a limit makes no upstream call.
 
 - tokens: the parser's ``max_tokens`` (the shared ParserCache keys its entries by the parse options,
   so the cache stays effective);
-- depth and aliases: a validation rule built once per schema, so the shared ValidationCache keeps
-  its verdict per document (these figures do not depend on who asks or on variables);
+- depth and aliases: a validation rule built once per schema, so the shared validation cache keeps
+  its verdict per document text (these figures do not depend on who asks or on variables);
 - page size and cost: per request (they depend on the variables and on the client's role), right
   after the cached validation passed.
 """
@@ -156,7 +156,7 @@ class TokenLimitedParserCache(ParserCache):
 
 
 class OperationLimits(SchemaExtension):
-    """Depth, aliases, page size and cost. List it after the ValidationCache extension: its
+    """Depth, aliases, page size and cost. List it after the validation cache (``VerdictCache``): its
     ``on_validate`` reads the cached verdict and only then estimates the cost."""
 
     def __init__(
