@@ -67,15 +67,20 @@ _KEY_VALUE = re.compile(rf"(?i)\b({_NAMES})(\\?[\"']?\s*[:=]\s*\\?[\"']?)(?!\[RE
 _SCHEME = re.compile(r"(?i)\b(bearer|basic)\s+(?!\[REDACTED\])[A-Za-z0-9._~+/=-]+")
 # Set on a record by RedactingFilter once it has masked it: the formatter then need not mask it again.
 _REDACTED_MARK = "_customs_gateway_redacted"
+# The masked extra fields, as the filter found them: the formatter writes them without a second
+# walk over the record's attributes.
+_EXTRAS = "_customs_gateway_extras"
 _STANDARD_ATTRS = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
     "message",
     "asctime",
     _REDACTED_MARK,
+    _EXTRAS,
 }
 _HANDLER_NAME = "customs_gateway.json"
 _MEMO_CHARS = 256  # shorter texts (labels, routes, ids: the same few recur on every line) are memoized
 
 
+@functools.lru_cache(maxsize=1024)  # field names: the same few on every line (bounded, pure)
 def is_secret_name(name: str) -> bool:
     normal = name.lower().replace("-", "_")
     return normal in _SECRET_NAMES or normal.endswith(_SECRET_SUFFIXES)
@@ -125,10 +130,11 @@ class RedactingFilter(logging.Filter):
             return True  # a second handler with this filter: already done
         record.msg = redact_text(record.getMessage())
         record.args = None
-        for key, value in _extras(record).items():
-            setattr(record, key, REDACTED if is_secret_name(key) else redact(value))
+        masked = {key: REDACTED if is_secret_name(key) else redact(value) for key, value in _extras(record).items()}
+        record.__dict__.update(masked)
         if getattr(record, "request_id", None) is None:
             record.request_id = current_request_id()
+        setattr(record, _EXTRAS, masked)
         setattr(record, _REDACTED_MARK, True)
         return True
 
@@ -150,7 +156,8 @@ class JsonFormatter(logging.Formatter):
         request_id = getattr(record, "request_id", None) or current_request_id()
         if request_id is not None:
             line["request_id"] = request_id
-        for key, value in _extras(record).items():
+        extras = getattr(record, _EXTRAS, None) if done else None
+        for key, value in (_extras(record) if extras is None else extras).items():
             if key != "request_id":
                 line[key] = value if done else REDACTED if is_secret_name(key) else redact(value)
         if record.exc_info:

@@ -39,10 +39,22 @@ class ConcurrencyLimiter:
     @asynccontextmanager
     async def slot(self, max_wait_s: float | None = None, *, endpoint: str | None = None) -> AsyncIterator[None]:
         """Hold one slot for the block; wait at most ``max_wait_s`` (default: the configured bound)."""
+        if self._semaphore.locked():
+            await self._wait_for_slot(max_wait_s, endpoint)
+        else:
+            # A free slot is taken without suspending: no timer to arm (and cancel) for the wait.
+            await self._semaphore.acquire()
+        self.in_flight += 1
+        try:
+            yield
+        finally:
+            self.in_flight -= 1
+            self._semaphore.release()
+
+    async def _wait_for_slot(self, max_wait_s: float | None, endpoint: str | None) -> None:
         wait = self.max_wait_s if max_wait_s is None else min(max_wait_s, self.max_wait_s)
         self.waiting += 1
         try:
-            # A free slot is taken without suspending, so even a zero wait gets it.
             async with asyncio.timeout(max(wait, 0.0)):
                 await self._semaphore.acquire()
         except TimeoutError as exc:
@@ -51,9 +63,3 @@ class ConcurrencyLimiter:
             ) from exc
         finally:
             self.waiting -= 1
-        self.in_flight += 1
-        try:
-            yield
-        finally:
-            self.in_flight -= 1
-            self._semaphore.release()

@@ -20,7 +20,7 @@ import logging
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import httpx
 
@@ -251,9 +251,7 @@ class KazakhstanClient:
         """One exchange: the read answer, or the raw 401 (the caller decides about the token)."""
         request = self._http.build_request(
             "GET",
-            self._settings.api_url + path,
-            # A tuple, not a list: httpx's parameter types are covariant only for tuples.
-            params=None if params is None or isinstance(params, Mapping) else tuple(params),
+            self._url(path, params),
             headers={"Authorization": f"Bearer {token}", **upstream_headers()},
         )
         log.debug("KGD GET %s", path)
@@ -263,6 +261,15 @@ class KazakhstanClient:
         if response.status != 200:
             raise self._status_error(response, path)
         return read(response.body, path), response.headers
+
+    def _url(self, path: str, params: Params | None) -> str:
+        """The full URL, query string included: httpx merging ``params=`` into a URL parsed the
+        URL twice more per call (~90 µs), before each KGD call of a round could go out."""
+        url = self._settings.api_url + path
+        if params:
+            pairs = list(params.items()) if isinstance(params, Mapping) else list(params)
+            url += "?" + urlencode(pairs, quote_via=quote)
+        return url
 
     def _status_error(self, response: RawResponse, endpoint: str) -> UpstreamError:
         status = response.status
