@@ -13,6 +13,9 @@ from customs_gateway.plates import (
     MAX_USER_PLATE_LENGTH,
     PROVINCE_BY_KEY,
     PROVINCES,
+    _fold,
+    _fold_slowly,
+    _stable,
     parse_plate,
     parse_user_plate,
     plate_search_keys,
@@ -194,3 +197,17 @@ def test_user_input_that_is_a_plate_is_parsed(text: str) -> None:
 @settings(max_examples=50)
 def test_user_input_accepts_every_written_variant(plate: PlateId, data: st.DataObject) -> None:
     assert parse_user_plate(data.draw(written_variants(plate), label="written")) == plate
+
+
+@given(
+    text=st.text(
+        st.sampled_from([*"AFZXINaf0159·- ", "新", "京", "挂", "Ａ", "１", "А", "Ж", "ǅ", "ß", "ﬁ", "\u00a0"]),
+        max_size=12,
+    ),
+    latin=st.booleans(),
+)
+def test_what_looks_stable_is_what_folding_leaves_alone(text: str, latin: bool) -> None:
+    # plates._fold skips the fold for such text: the fold must agree that it has nothing to do.
+    if _stable(text):
+        assert _fold_slowly(text, latin=latin) == text
+    assert _fold(text, latin=latin) == _fold_slowly(text, latin=latin)

@@ -71,11 +71,14 @@ class ManifestScanReader:
             return map_manifest_scan(raw)
 
     def _read(self, raw: object) -> ScanRecord:
+        # Where a parser or a table refuses every value WireObject.text refuses (a non-string
+        # raises TypeError/AttributeError, "" and blanks do not parse), the value goes to it
+        # directly; _text checks only what is kept as it is.
         if not isinstance(raw, dict):
             raise _Irregular("record")
         key = _text(raw, "batchNo")
-        direction = DIRECTION_BY_IE_FLAG[_text(raw, "ieFlag")]
-        declared_at = self._cn_time(_text(raw, "declTime"))
+        direction = DIRECTION_BY_IE_FLAG[raw["ieFlag"]]
+        declared_at = self._cn_time(raw["declTime"])
         final = _opt_text(raw, "ieTime" if direction is Direction.CN_TO_KZ else "releaseTime")
         vehicle = raw["vehicle"]
         carrier = raw["carrier"]
@@ -83,17 +86,17 @@ class ManifestScanReader:
         if not (isinstance(vehicle, dict) and isinstance(carrier, dict) and isinstance(goods, list)):
             raise _Irregular("vehicle, carrier or goods")
         return ScanRecord(
-            key=key,
-            common_manifest_id=_opt_text(raw, "commonManifestNo"),
-            direction=direction,
-            declared_at=declared_at,
-            final_at=None if final is None else self._cn_time(final),
-            plate=parse_plate(_text(vehicle, "plateNo")),
-            carrier=self._carrier(carrier),
-            rate_date=declared_at.date(),
-            total_minor=parse_minor(_text(raw, "totalAmount"), MONEY_PLACES),
-            currency=self._currency(_text(raw, "currCode")),
-            goods=tuple(self._line(line) for line in goods),
+            key,
+            _opt_text(raw, "commonManifestNo"),
+            direction,
+            declared_at,
+            None if final is None else self._cn_time(final),
+            parse_plate(_text(vehicle, "plateNo")),
+            self._carrier(carrier),
+            declared_at.date(),
+            parse_minor(raw["totalAmount"], MONEY_PLACES),
+            self._currency(raw["currCode"]),
+            tuple([self._line(line) for line in goods]),
         )
 
     def _cn_time(self, text: str) -> dt.datetime:
@@ -111,10 +114,10 @@ class ManifestScanReader:
         if not isinstance(line, dict):
             raise _Irregular("goods line")
         return ScanLine(
-            self._subheading(_text(line, "codeTs")),
-            parse_minor(_text(line, "grossWt"), MASS_PLACES),
-            parse_minor(_text(line, "declTotal"), MONEY_PLACES),
-            self._currency(_text(line, "currCode")),
+            self._subheading(line["codeTs"]),
+            parse_minor(line["grossWt"], MASS_PLACES),
+            parse_minor(line["declTotal"], MONEY_PLACES),
+            self._currency(line["currCode"]),
         )
 
     def _subheading(self, code: str) -> str:
