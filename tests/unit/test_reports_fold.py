@@ -16,11 +16,12 @@ import orjson
 import pytest
 
 from customs_gateway.discrepancies import totals_gap
-from customs_gateway.domain import ExchangeRate
+from customs_gateway.domain import Direction, ExchangeRate
 from customs_gateway.money import convert
 from customs_gateway.reports.partials import Flow, SidePartial, minutes_between
-from customs_gateway.reports.scan import SideFold, UsdFactors, fold_record
-from customs_gateway.reports.valuation import LARGEST_KEPT, ValuationPartial
+from customs_gateway.reports.scan import SideFold, fold_record
+from customs_gateway.reports.valuation import LARGEST_KEPT, GapTotals, ValuationPartial
+from customs_gateway.reports.valuation_fold import UsdFactors, ValuationFold
 from customs_gateway.sources.base import ScanRecord
 from customs_gateway.sources.china.scan import ManifestScanReader
 from customs_gateway.sources.kazakhstan.scan import ScanPageReader
@@ -149,10 +150,12 @@ def test_valuation_gaps_are_the_discrepancy_s_value_gaps(
         [record for pair in pairs for record in pair],
         without_cny_on={pairs[0][0].rate_date} if missing_cny else set(),
     )
-    partial = ValuationPartial()
+    fold = ValuationFold()
     expected = []
+    by_carrier: dict[str, GapTotals] = {}
+    by_hs6: dict[str, GapTotals] = {}
     for cn, kz in pairs:
-        partial.fold_pair(cn, kz, rates, "KHORGOS", dt.date(2025, 3, 4))
+        fold.fold_pair(cn, kz, rates, "KHORGOS", dt.date(2025, 3, 4))
         gap = totals_gap(
             cn.total_value,
             kz.total_value,
@@ -160,29 +163,51 @@ def test_valuation_gaps_are_the_discrepancy_s_value_gaps(
             (cn.rate_date, rates.get(cn.rate_date)),
             (kz.rate_date, rates.get(kz.rate_date)),
         )
-        if gap is not None:
-            expected.append(
-                (cn.key, str(gap.china_usd), str(gap.kazakhstan_usd), str(gap.gap_usd), str(gap.relative_gap))
-            )
+        if gap is None:
+            continue
+        expected.append((cn.key, str(gap.china_usd), str(gap.kazakhstan_usd), str(gap.gap_usd), str(gap.relative_gap)))
+        # The groups as they were added up before the sums were integers: Decimal by Decimal.
+        carrier = cn.carrier.id or kz.carrier.id or cn.carrier.name
+        by_carrier.setdefault(carrier, GapTotals()).add(GapTotals(gap.china_usd, gap.kazakhstan_usd, gap.gap_usd, 1))
+        cn_lines, kz_lines = (reference_lines(r, rates) for r in (cn, kz))
+        for code in cn_lines.keys() | kz_lines.keys():
+            cn_usd, kz_usd = cn_lines.get(code, Decimal(0)), kz_lines.get(code, Decimal(0))
+            code_gap = kz_usd - cn_usd if cn.direction is Direction.CN_TO_KZ else cn_usd - kz_usd
+            by_hs6.setdefault(code, GapTotals()).add(GapTotals(cn_usd, kz_usd, code_gap, 1))
+    partial = ValuationPartial.from_bytes(fold.partial().to_bytes())
     assert partial.unpriced == len(pairs) - len(expected) and (partial.unpriced > 0) is missing_cny
     assert str(partial.total.gap_usd) == str(sum((Decimal(row[3]) for row in expected), Decimal(0)))
+    assert {k: t.dump() for k, t in partial.by_carrier.items()} == {k: t.dump() for k, t in by_carrier.items()}
+    assert {k: t.dump() for k, t in partial.by_hs6.items()} == {k: t.dump() for k, t in by_hs6.items()}
+    assert any(t.china_usd == 0 and str(t.china_usd) == "0" for t in partial.by_hs6.values())  # a code China lacks
     largest = sorted(expected, key=lambda row: (-abs(Decimal(row[3])), row[0]))[:LARGEST_KEPT]
-    kept = ValuationPartial.from_bytes(partial.to_bytes()).largest
     assert len(expected) > 2 * LARGEST_KEPT
     assert [
-        (g.china_batch_no, str(g.china_usd), str(g.kazakhstan_usd), str(g.gap_usd), str(g.relative_gap)) for g in kept
+        (g.china_batch_no, str(g.china_usd), str(g.kazakhstan_usd), str(g.gap_usd), str(g.relative_gap))
+        for g in partial.largest
     ] == largest
+
+
+def reference_lines(record: ScanRecord, rates: RatesByDay) -> dict[str, Decimal]:
+    by_hs6: dict[str, Decimal] = {}
+    for line in record.goods:
+        try:
+            usd = convert(line.value, "USD", rates[record.rate_date]).amount
+        except KeyError:
+            continue
+        by_hs6[line.hs6] = by_hs6.get(line.hs6, Decimal(0)) + usd
+    return by_hs6
 
 
 def test_valuation_from_the_fold_s_cents_is_valuation_from_the_lines(records: dict[str, list[ScanRecord]]) -> None:
     china, kazakhstan = records["china"][:40], records["kazakhstan"][:40]
     rates = rates_for([*china, *kazakhstan], without_cny_on=set())
     factors = UsdFactors(rates)
-    with_cents, recomputed = ValuationPartial(), ValuationPartial()
+    with_cents, recomputed = ValuationFold(), ValuationFold()
     for cn, kz in zip(china, kazakhstan, strict=True):
         cn_stub, kz_stub = fold_record(SideFold(), cn, factors), fold_record(SideFold(), kz, factors)
         day = cn.declared_at.date()
         with_cents.fold_pair(cn, kz, rates, "KHORGOS", day, lines_usd=(cn_stub.usd_by_hs6, kz_stub.usd_by_hs6))
         recomputed.fold_pair(cn, kz, rates, "KHORGOS", day)
-    assert with_cents.to_bytes() == recomputed.to_bytes()
-    assert with_cents.total.trips == 40
+    assert with_cents.partial().to_bytes() == recomputed.partial().to_bytes()
+    assert with_cents.partial().total.trips == 40

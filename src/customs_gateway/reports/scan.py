@@ -32,7 +32,7 @@ from ..money import minor_to_decimal, usd_minor
 from ..plates import same_vehicle
 from ..sources.base import MASS_PLACES, MONEY_PLACES, ChinaSource, KazakhstanSource, Page, RecordQuery, ScanRecord
 from .partials import ChunkPartial, Flow, SidePartial, add_histogram, minutes_between
-from .valuation import UsdFactors
+from .valuation_fold import UsdFactors, ValuationFold
 
 __all__ = [
     "ChunkScanner",
@@ -250,9 +250,10 @@ class ChunkScanner:
         pairs = link_stubs(exporting, importing, self._window)
         partial.door_to_door = door_to_door(pairs)
         partial.linked = len(pairs)
+        valuation = ValuationFold()
         for pair in pairs:
             cn_stub, kz_stub = pair if direction is Direction.CN_TO_KZ else (pair[1], pair[0])
-            partial.valuation.fold_pair(
+            valuation.fold_pair(
                 cn_stub.record,
                 kz_stub.record,
                 rates,
@@ -261,6 +262,7 @@ class ChunkScanner:
                 lines_usd=(cn_stub.usd_by_hs6, kz_stub.usd_by_hs6),
                 factors=factors,
             )
+        partial.valuation = valuation.partial()
         return partial
 
 

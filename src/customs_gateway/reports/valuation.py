@@ -7,25 +7,22 @@ lines count under their own HS-6 (a misclassified line shows as a gap in two sub
 
 The partial of a chunk holds every carrier's figures; it never leaves the service as is: a
 carrier principal's report is cut to its own rows (:meth:`ValuationPartial.for_carrier`), and
-the per-carrier parts are separate fields so a permission can sit on them.
+the per-carrier parts are separate fields so a permission can sit on them. A scan adds a chunk's
+trips up in :class:`~customs_gateway.reports.valuation_fold.ValuationFold`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 import orjson
 
-from ..discrepancies import relative_gap
-from ..domain import Direction, ExchangeRate
-from ..money import minor_to_decimal, usd_factor, usd_minor
-from ..sources.base import MONEY_PLACES, ScanLine, ScanRecord
+from ..domain import Direction
 
-__all__ = ["LARGEST_KEPT", "GapTotals", "TripGap", "UsdFactors", "ValuationPartial"]
+__all__ = ["LARGEST_KEPT", "GapTotals", "TripGap", "ValuationPartial"]
 
 LARGEST_KEPT = 100  # largest gaps kept per chunk (and so the most a report can list)
 _ZERO = Decimal(0)
@@ -104,47 +101,6 @@ def _largest_first(gap: TripGap) -> tuple[Decimal, str]:
     return (-abs(gap.gap_usd), gap.china_batch_no)
 
 
-def _lines_usd(lines: Iterable[ScanLine], rates: Mapping[str, ExchangeRate]) -> dict[str, int]:
-    """Priced lines in US cents by HS-6 (``money.convert``'s figure, line by line)."""
-    by_hs6: dict[str, int] = {}
-    for line in lines:
-        try:
-            usd = usd_minor(line.value_minor, usd_factor(line.currency, rates))
-        except KeyError:  # no rate for the currency that day: left out rather than guessed
-            continue
-        by_hs6[line.hs6] = by_hs6.get(line.hs6, 0) + usd
-    return by_hs6
-
-
-def _usd(cents: int | None) -> Decimal:
-    # A side without lines under the code adds Decimal(0), as before the sums were integers.
-    return _ZERO if cents is None else minor_to_decimal(cents, MONEY_PLACES)
-
-
-class UsdFactors:
-    """Each (rate day, currency)'s factor to US cents (:func:`~customs_gateway.money.usd_factor`),
-    worked out once per chunk: its records share a handful of rate days and currencies. None:
-    no rate that day (the line is left out of value, as ``convert``'s KeyError leaves it)."""
-
-    __slots__ = ("_factors", "_rates")
-
-    def __init__(self, rates: Mapping[dt.date, Mapping[str, ExchangeRate]]) -> None:
-        self._rates = rates
-        self._factors: dict[tuple[dt.date, str], tuple[int, int] | None] = {}
-
-    def get(self, day: dt.date, currency: str) -> tuple[int, int] | None:
-        key = (day, currency)
-        if key in self._factors:
-            return self._factors[key]
-        try:
-            factor: tuple[int, int] | None = usd_factor(currency, self._rates.get(day, {}))
-        except KeyError:
-            factor = None
-        self._factors[key] = factor
-        return factor
-
-
-
 @dataclass(slots=True)
 class ValuationPartial:
     total: GapTotals = field(default_factory=GapTotals)
@@ -153,79 +109,10 @@ class ValuationPartial:
     by_carrier: dict[str, GapTotals] = field(default_factory=dict)
     carrier_names: dict[str, str] = field(default_factory=dict)
     largest: list[TripGap] = field(default_factory=list)
-    # The sort key of the last gap kept by the last trim: a trip whose key is above it can never
-    # be among the largest kept, so no TripGap is made for it (most trips of a busy chunk).
-    _floor: tuple[Decimal, str] | None = field(default=None, compare=False, repr=False)
-
-    def fold_pair(
-        self,
-        china: ScanRecord,
-        kazakhstan: ScanRecord,
-        rates: Mapping[dt.date, Mapping[str, ExchangeRate]],
-        crossing: str,
-        day: dt.date,
-        *,
-        lines_usd: tuple[Mapping[str, int], Mapping[str, int]] | None = None,
-        factors: UsdFactors | None = None,
-    ) -> None:
-        """One linked trip. ``lines_usd``: each side's priced lines in US cents by HS-6 at these
-        same rates, when the caller has them already (the scan converts every line once, for
-        trade flow); ``factors``: the caller's :class:`UsdFactors` over the same rates.
-
-        The trip's gap is :func:`~customs_gateway.discrepancies.totals_gap`'s, in integer cents
-        (``money.usd_minor``, the same rounding) and then ``Decimal``."""
-        if factors is None:
-            factors = UsdFactors(rates)
-        cn_factor = factors.get(china.rate_date, china.currency)
-        kz_factor = factors.get(kazakhstan.rate_date, kazakhstan.currency)
-        # A day without any rate table leaves the trip out, even a trip valued in USD (as before).
-        no_table = rates.get(china.rate_date) is None or rates.get(kazakhstan.rate_date) is None
-        if cn_factor is None or kz_factor is None or no_table:
-            self.unpriced += 1
-            return
-        cn_usd = minor_to_decimal(usd_minor(china.total_minor, cn_factor), MONEY_PLACES)
-        kz_usd = minor_to_decimal(usd_minor(kazakhstan.total_minor, kz_factor), MONEY_PLACES)
-        importing_is_kz = china.direction is Direction.CN_TO_KZ
-        gap_usd = kz_usd - cn_usd if importing_is_kz else cn_usd - kz_usd
-        trip = GapTotals(cn_usd, kz_usd, gap_usd, 1)
-        self.total.add(trip)
-        carrier = china.carrier.id or kazakhstan.carrier.id or china.carrier.name
-        self.by_carrier.setdefault(carrier, GapTotals()).add(trip)
-        self.carrier_names.setdefault(carrier, china.carrier.name)
-        if lines_usd is None:
-            lines_usd = (
-                _lines_usd(china.goods, rates[china.rate_date]),
-                _lines_usd(kazakhstan.goods, rates[kazakhstan.rate_date]),
-            )
-        cn_hs6, kz_hs6 = lines_usd
-        for code in cn_hs6.keys() | kz_hs6.keys():
-            cn, kz = _usd(cn_hs6.get(code)), _usd(kz_hs6.get(code))
-            self.by_hs6.setdefault(code, GapTotals()).add(GapTotals(cn, kz, kz - cn if importing_is_kz else cn - kz, 1))
-        if self._floor is not None and (-abs(gap_usd), china.key) > self._floor:
-            return
-        self.largest.append(
-            TripGap(
-                crossing,
-                china.direction,
-                day,
-                china.key,
-                kazakhstan.key,
-                carrier,
-                china.carrier.name,
-                cn_usd,
-                kz_usd,
-                gap_usd,
-                relative_gap(cn_usd, kz_usd, china.direction),
-            )
-        )
-        if len(self.largest) > 2 * LARGEST_KEPT:
-            self._trim()
 
     def _trim(self) -> None:
         self.largest.sort(key=_largest_first)
         del self.largest[LARGEST_KEPT:]
-        if len(self.largest) == LARGEST_KEPT:
-            self._floor = _largest_first(self.largest[-1])
 
     def add(self, other: ValuationPartial) -> None:
         self.total.add(other.total)
