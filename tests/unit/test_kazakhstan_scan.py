@@ -238,8 +238,10 @@ def test_hostile_pages_are_refused_before_any_parse(reader: ScanPageReader, body
     ],
 )
 def test_broken_pages_fail_as_the_reference_fails(reader: ScanPageReader, body: bytes, why: str) -> None:
-    with pytest.raises(UpstreamContract, match=why):
-        fast(reader, body)
+    # Refused by extract, the part the client runs inside its call (as parse_document was).
+    with pytest.raises(UpstreamContract, match=why) as caught:
+        reader.extract(body, "/preliminary-information")
+    assert caught.value.endpoint == "/preliminary-information"
     with pytest.raises(UpstreamContract, match=why):
         reference(body)
 

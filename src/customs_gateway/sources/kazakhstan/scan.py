@@ -162,11 +162,12 @@ def _field(text: str | None) -> str:
 
 @dataclass(frozen=True, slots=True)
 class ScanPage:
-    """One list page as read off the wire: its body, and each record's captured fields (None when
-    the reference path must read the page)."""
+    """One list page as read off the wire: its body, and either each record's captured fields or
+    (a page in another form) ElementTree's root, parsed as :func:`xml.parse_document` parses it."""
 
     body: bytes
     rows: list[tuple[str | None, ...]] | None
+    root: xml.Element | None = None
 
 
 class _Irregular(Exception):
@@ -188,25 +189,30 @@ class ScanPageReader:
         self.reread_pages = 0  # pages the reference path read again (tests and benchmarks look)
 
     def extract(self, body: bytes, endpoint: str) -> ScanPage:
-        """The page's records' fields; a hostile document is refused (UpstreamContract) as by
-        :func:`xml.parse_document`, and a page in another form is left to it."""
+        """The page's records' fields, or its tree when it is in another form. Whatever
+        :func:`xml.parse_document` refuses (a hostile, malformed or foreign document) is refused
+        here the same way, inside the client's call as before: only the reference parse decides."""
         xml.refuse_hostile(body, endpoint=endpoint)
+        rows = self._recognize(body)
+        if rows is None:
+            return ScanPage(body, None, xml.parse_document(body, (_ROOT,), endpoint=endpoint))
+        return ScanPage(body, rows)
+
+    def _recognize(self, body: bytes) -> list[tuple[str | None, ...]] | None:
         try:
             text = body.decode()
         except UnicodeDecodeError:
-            return ScanPage(body, None)
+            return None
         head = self._head.match(text)
         if head is None:
-            return ScanPage(body, None)
+            return None
         rows: list[tuple[str | None, ...]] = []
         match = self._record.match
         position = head.end()
         while (found := match(text, position)) is not None:
             rows.append(found.groups())
             position = found.end()
-        if self._tail.fullmatch(text, position) is None:
-            return ScanPage(body, None)
-        return ScanPage(body, rows)
+        return rows if self._tail.fullmatch(text, position) is not None else None
 
     def records(self, page: ScanPage, offset: int) -> list[ScanRecord]:
         """The page's records (positions ``offset + 1`` onward in error messages)."""
@@ -216,7 +222,8 @@ class ScanPageReader:
             except (_Irregular, ValueError, KeyError, ArithmeticError):
                 pass
         self.reread_pages += 1
-        root = xml.parse_document(page.body, (_ROOT,))
+        # A page the recognizer took is well-formed: parsing it here cannot fail.
+        root = page.root if page.root is not None else xml.parse_document(page.body, (_ROOT,))
         return [mapping.pi_scan(el, offset + index + 1) for index, el in enumerate(mapping.list_items(root, _ITEM))]
 
     def _read(self, row: tuple[str | None, ...]) -> ScanRecord:
