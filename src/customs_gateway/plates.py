@@ -131,7 +131,10 @@ def parse_plate(text: str) -> PlateId:
     digits as ``canonical`` (so two spellings of the same foreign plate still join).
     """
     norm = normalize_plate_text(text)
-    return _parse_chinese(norm) or _parse_kazakh(norm) or _other(text, norm)
+    # A Kazakh plate starts with a digit, a Chinese one never does (province or prefecture
+    # letter first): only one of the two can match, so try only that one.
+    found = _parse_kazakh(norm) if norm[:1].isdigit() else _parse_chinese(norm)
+    return found or _other(text, norm)
 
 
 def parse_user_plate(text: str) -> PlateId:

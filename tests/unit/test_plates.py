@@ -15,7 +15,10 @@ from customs_gateway.plates import (
     PROVINCES,
     _fold,
     _fold_slowly,
+    _parse_chinese,
+    _parse_kazakh,
     _stable,
+    normalize_plate_text,
     parse_plate,
     parse_user_plate,
     plate_search_keys,
@@ -211,3 +214,17 @@ def test_what_looks_stable_is_what_folding_leaves_alone(text: str, latin: bool) 
     if _stable(text):
         assert _fold_slowly(text, latin=latin) == text
     assert _fold(text, latin=latin) == _fold_slowly(text, latin=latin)
+
+
+@given(text=st.text(st.sampled_from([*"0123456789ABCFGUXIN", "新", "挂", "٣"]), max_size=11))
+def test_a_plate_is_chinese_or_kazakh_by_its_first_character(text: str) -> None:
+    # parse_plate tries only the Kazakh form for a leading digit, only the Chinese one otherwise.
+    norm = normalize_plate_text(text)
+    assert _parse_chinese(norm) is None or _parse_kazakh(norm) is None
+    if norm[:1].isdigit():
+        assert _parse_chinese(norm) is None
+    else:
+        assert _parse_kazakh(norm) is None
+    found = _parse_chinese(norm) or _parse_kazakh(norm)
+    if found is not None:
+        assert parse_plate(text) == found
