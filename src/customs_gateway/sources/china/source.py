@@ -317,6 +317,8 @@ async def _every_item(
 
 async def _gather(coroutines: list[Coroutine[Any, Any, T]]) -> list[T]:
     """``asyncio.gather``, but a failure cancels the sibling calls instead of leaving them running."""
+    if len(coroutines) == 1:  # one call: awaited in this turn of the event loop, without a task
+        return [await coroutines[0]]
     tasks = [asyncio.ensure_future(coroutine) for coroutine in coroutines]
     try:
         return list(await asyncio.gather(*tasks))

@@ -86,6 +86,10 @@ class KazakhstanSourceImpl:
         self, keys: Sequence[str], fetch_chunk: Callable[[list[str]], Awaitable[dict[K, T]]]
     ) -> dict[K, T]:
         chunks = _chunks(_distinct(keys), self._settings.batch_limit)
+        if len(chunks) == 1:
+            # One call: awaited here, not through gather's task, so it is sent in this turn of
+            # the event loop instead of the next (behind every other call started meanwhile).
+            return await fetch_chunk(chunks[0])
         merged: dict[K, T] = {}
         for part in await asyncio.gather(*(fetch_chunk(chunk) for chunk in chunks)):
             merged.update(part)
@@ -361,6 +365,8 @@ class KazakhstanSourceImpl:
             last = min(end, first + dt.timedelta(days=_RATES_RANGE_DAYS - 1))
             spans.append((first, last))
             first = last + dt.timedelta(days=1)
+        if len(spans) == 1:  # one call: sent in this turn of the event loop (see _batched)
+            return await self._rates_span(*spans[0])
         merged: dict[dt.date, dict[str, ExchangeRate]] = {}
         for part in await asyncio.gather(*(self._rates_span(a, b) for a, b in spans)):
             merged.update(part)
