@@ -400,6 +400,18 @@ def test_exchange_rates_of_a_range_are_inclusive(client: httpx.Client) -> None:
     assert days == [f"2024-02-{d}" for d in (26, 27, 28, 29)] + [f"2024-03-0{d}" for d in (1, 2, 3)]
 
 
+def test_remembered_rate_fragments_answer_the_same_bytes(client: httpx.Client) -> None:
+    """Rendered rates are remembered per range: a repeated or overlapping ask answers the very
+    same documents (the one-day form and its fragment inside a range agree too)."""
+    week = {"from": "2024-02-26", "to": "2024-03-03"}
+    first, again = (client.get("/api/v1/exchange-rates", params=week).content for _ in range(2))
+    assert first == again
+    day = parse(client.get("/api/v1/exchange-rates", params={"date": "2024-02-29"}).content)
+    in_week = [e for e in parse(first).findall(f"{KZ_NS}ExchangeRates") if e.get("date") == "2024-02-29"]
+    assert len(in_week) == 1
+    assert texts(in_week[0], "Rate/Value") == texts(day, "Rate/Value") == ["453.00", "62.80", "490.12", "4.93"]
+
+
 def test_exchange_rates_of_a_day_without_rates_is_not_found(client: httpx.Client) -> None:
     answer = client.get("/api/v1/exchange-rates", params={"date": "2023-01-01"})
     assert answer.status_code == 404

@@ -24,7 +24,7 @@ from customs_sim.kazakhstan.documents import list_document, single_document
 from customs_sim.kazakhstan.errors import ApiError, error_response, xml_response
 from customs_sim.kazakhstan.oauth import BearerCheck, TokenIssuer, token_endpoint
 from customs_sim.kazakhstan.params import QueryReader
-from customs_sim.kazakhstan.render import plate_key, render_exchange_rates
+from customs_sim.kazakhstan.render import plate_key
 from customs_sim.kazakhstan.schema import kgd_xsd
 from customs_sim.kazakhstan.settings import KazakhstanSimSettings
 from customs_sim.kazakhstan.store import KazakhstanStore, RecordQuery
@@ -175,19 +175,17 @@ async def exchange_rates(request: Request) -> Response:
     if day is not None:
         if first is not None or last is not None:
             raise ApiError.invalid("from" if first is not None else "to")
-        rates = store.rates(day, day).get(day)
-        if not rates:
+        fragments = store.rate_fragments(day, day)
+        if not fragments:
             raise ApiError.not_found(_MESSAGES["rates"])
-        return xml_response(single_document(render_exchange_rates(day, rates).encode()))
+        return xml_response(single_document(fragments[0]))
     if first is None:
         raise ApiError.invalid("from" if last is not None else "date")
     if last is None:
         raise ApiError.invalid("to")
     if last < first or (last - first) >= dt.timedelta(days=RATES_RANGE_MAX_DAYS):
         raise ApiError.invalid("to")
-    by_day = store.rates(first, last)
-    fragments = (render_exchange_rates(d, rows).encode() for d, rows in sorted(by_day.items()))
-    return xml_response(list_document("ExchangeRatesList", fragments))
+    return xml_response(list_document("ExchangeRatesList", store.rate_fragments(first, last)))
 
 
 async def schema(request: Request) -> Response:

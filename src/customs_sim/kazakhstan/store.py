@@ -15,7 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
 
-from customs_sim.kazakhstan.render import RateLookup, render_checkpoint, render_trip
+from customs_sim.kazakhstan.render import RateLookup, render_checkpoint, render_exchange_rates, render_trip
 from customs_sim.model import Trip
 from customs_sim.reference import CROSSINGS
 from customs_sim.sqlitebuild import connect_for_build
@@ -223,6 +223,7 @@ class KazakhstanStore:
         rows = self._conn.execute("SELECT code, doc FROM checkpoints ORDER BY ordinal").fetchall()
         self.checkpoint_codes: frozenset[str] = frozenset(code for code, _ in rows)
         self.checkpoint_docs: list[bytes] = [doc for _, doc in rows]
+        self._rate_fragments: dict[tuple[dt.date, dt.date], list[bytes]] = {}
 
     def close(self) -> None:
         self._conn.close()
@@ -355,8 +356,22 @@ class KazakhstanStore:
             rows.sort(key=_currency_order)
         return out
 
+    def rate_fragments(self, first: dt.date, last: dt.date) -> list[bytes]:
+        """The ``<ExchangeRates>`` fragments of the days from ``first`` to ``last`` that have rates,
+        in day order: rendered once per range (the database is immutable, and a gateway asks for
+        the same few ranges, the days around its trips, over and over)."""
+        key = (first, last)
+        found = self._rate_fragments.get(key)
+        if found is None:
+            found = [render_exchange_rates(day, rows).encode() for day, rows in sorted(self.rates(first, last).items())]
+            if len(self._rate_fragments) >= _RATE_FRAGMENT_RANGES:
+                self._rate_fragments.clear()  # bounded: ranges are client input
+            self._rate_fragments[key] = found
+        return found
+
 
 _CURRENCY_ORDER = {"USD": 0, "CNY": 1, "EUR": 2, "RUB": 3}
+_RATE_FRAGMENT_RANGES = 4096  # remembered ranges of rendered rates (a few MB at most)
 
 
 def _currency_order(row: tuple[str, Decimal]) -> tuple[int, str]:
