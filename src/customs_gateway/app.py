@@ -47,6 +47,7 @@ from .observability import (
     metrics_endpoint,
     readyz_endpoint,
 )
+from .observability import write_inline as write_logs_inline
 from .recognition import RecognitionPolicy
 from .report_routes import report_routes
 from .reports import ReportService
@@ -278,6 +279,9 @@ def create_app(
                 serving.up = False
                 gc.unfreeze()
                 await report_cache.close()
+        # The process may end by a signal right after (uvicorn re-raises SIGTERM): no exit hook
+        # would write what the log thread still holds, nor the lines that follow.
+        write_logs_inline()
         logger.info("gateway stopped: upstream connections and caches closed")
 
     routes = [

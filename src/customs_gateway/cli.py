@@ -46,9 +46,10 @@ EXAMPLE_QUERY = """\
 def app_factory() -> Starlette:
     """The app from the environment and config file: what each uvicorn worker imports.
 
-    Logging is configured here, in the worker, because uvicorn starts workers as fresh processes.
+    Logging is configured here, in the worker, because uvicorn starts workers as fresh processes;
+    lines are written by a thread of their own, off the event loop (``observability.background``).
     """
-    configure_logging()
+    configure_logging(background=True)
     return create_app(load_settings())
 
 
@@ -192,7 +193,7 @@ def _demo(args: argparse.Namespace) -> int:
             kazakhstan={"base_url": f"http://{host}:{args.kazakhstan_port}"},
             security=demo_security(keys),
         )
-        configure_logging()
+        configure_logging(background=True)
         app = create_app(settings)
         print(
             demo_banner(keys),

@@ -33,22 +33,34 @@ from customs_gateway.observability import (
     redact,
     redact_text,
     upstream_headers,
+    write_inline,
 )
 from customs_gateway.resilience import ManualClock, UpstreamGuard, UpstreamPolicy, current_deadline
 
 SECRET = "s3cr3t-do-not-leak"
 
 
-@pytest.fixture
-def log_stream() -> Iterator[io.StringIO]:
+class LogBuffer(io.StringIO):
+    """The log output; reading it first waits for lines still being written (background mode)."""
+
+    def getvalue(self) -> str:
+        for handler in logging.getLogger().handlers:
+            handler.flush()
+        return super().getvalue()
+
+
+@pytest.fixture(params=[False, True], ids=["inline", "background"])
+def log_stream(request: pytest.FixtureRequest) -> Iterator[io.StringIO]:
+    """Every test of the lines runs with them written inline and by the background writer."""
     root = logging.getLogger()
     level = root.level
-    stream = io.StringIO()
-    handler = configure_logging(logging.INFO, stream)
+    stream = LogBuffer()
+    handler = configure_logging(logging.INFO, stream, background=request.param)
     try:
         yield stream
     finally:
         root.removeHandler(handler)
+        handler.close()
         root.setLevel(level)
 
 
@@ -143,6 +155,47 @@ def test_configure_logging_twice_keeps_one_handler(log_stream: io.StringIO) -> N
         assert log_stream.getvalue() == ""
     finally:
         logging.getLogger().removeHandler(handler)
+
+
+async def test_background_lines_keep_their_order_and_the_request_id_of_their_caller() -> None:
+    stream = LogBuffer()
+    handler = configure_logging(logging.INFO, stream, background=True)
+    try:
+        log = logging.getLogger("customs_gateway.x")
+
+        async def one_request(rid: str) -> None:
+            with bind_request_id(rid):
+                for n in range(3):
+                    log.info("step", extra={"n": n})
+                    await asyncio.sleep(0)
+
+        await asyncio.gather(one_request("req-a"), one_request("req-b"))
+        log.info("outside")
+        handler.close()  # what logging.shutdown does at exit: everything queued is written
+        written = [orjson.loads(line) for line in io.StringIO.getvalue(stream).splitlines()]
+    finally:
+        logging.getLogger().removeHandler(handler)
+    assert [(w.get("request_id"), w.get("n")) for w in written] == [
+        ("req-a", 0), ("req-b", 0), ("req-a", 1), ("req-b", 1), ("req-a", 2), ("req-b", 2), (None, None)
+    ]  # fmt: skip
+    assert "request_id" not in written[-1]
+
+
+def test_write_inline_writes_what_is_queued_then_writes_in_the_callers_thread() -> None:
+    """What the app does as it stops (the process may then end by a signal, without exit hooks)."""
+    stream = LogBuffer()
+    handler = configure_logging(logging.INFO, stream, background=True)
+    try:
+        log = logging.getLogger("customs_gateway.x")
+        log.info("queued")
+        write_inline()
+        assert [line["message"] for line in map(orjson.loads, io.StringIO.getvalue(stream).splitlines())] == ["queued"]
+        log.info("last")  # no flush, no thread: written before info() returns
+        written = [orjson.loads(line)["message"] for line in io.StringIO.getvalue(stream).splitlines()]
+        assert written == ["queued", "last"]
+    finally:
+        logging.getLogger().removeHandler(handler)
+        handler.close()
 
 
 async def test_operation_observer_logs_records_metrics_and_sets_the_deadline(log_stream: io.StringIO) -> None:

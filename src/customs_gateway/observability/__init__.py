@@ -5,6 +5,7 @@ Nothing here runs at import time and nothing is global: each app creates its own
 :func:`configure_logging` once at startup.
 """
 
+from .background import BackgroundHandler, write_inline
 from .health import StatusSource, healthz_endpoint, readiness, readyz_endpoint
 from .logging import REDACTED, JsonFormatter, RedactingFilter, configure_logging, redact, redact_text
 from .metrics import CacheMetrics, GatewayMetrics, metrics_endpoint
@@ -21,6 +22,7 @@ from .request_id import (
 __all__ = [
     "REDACTED",
     "REQUEST_ID_HEADER",
+    "BackgroundHandler",
     "CacheMetrics",
     "GatewayMetrics",
     "JsonFormatter",
@@ -40,4 +42,5 @@ __all__ = [
     "redact_text",
     "upstream_headers",
     "upstream_request_id",
+    "write_inline",
 ]

@@ -24,6 +24,7 @@ from typing import IO, Any
 
 import orjson
 
+from .background import BackgroundHandler
 from .request_id import current_request_id
 
 __all__ = [
@@ -167,19 +168,26 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(line, default=repr).decode()
 
 
-def configure_logging(level: int | str = logging.INFO, stream: IO[str] | None = None) -> logging.Handler:
+def configure_logging(
+    level: int | str = logging.INFO, stream: IO[str] | None = None, *, background: bool = False
+) -> logging.Handler:
     """Send all logging to ``stream`` (stdout by default) as JSON lines; idempotent.
 
     Call once at startup (the CLI does, before creating the app); calling it again replaces our
-    handler instead of adding a second one, so tests can point it at a buffer.
+    handler instead of adding a second one, so tests can point it at a buffer. ``background``:
+    lines are masked, formatted and written by a thread of their own
+    (:class:`~.background.BackgroundHandler`; the server does this), not by the caller.
     """
     root = logging.getLogger()
     for existing in [h for h in root.handlers if h.get_name() == _HANDLER_NAME]:
         root.removeHandler(existing)
-    handler = logging.StreamHandler(stream if stream is not None else sys.stdout)
+        if isinstance(existing, BackgroundHandler):
+            existing.close()  # writes what it holds, stops its thread
+    writer = logging.StreamHandler(stream if stream is not None else sys.stdout)
+    writer.setFormatter(JsonFormatter())
+    writer.addFilter(RedactingFilter())
+    handler: logging.Handler = BackgroundHandler(writer) if background else writer
     handler.set_name(_HANDLER_NAME)
-    handler.setFormatter(JsonFormatter())
-    handler.addFilter(RedactingFilter())
     root.addHandler(handler)
     root.setLevel(level)
     # A line holds the fields above, never the caller's file and line, thread or process: the
