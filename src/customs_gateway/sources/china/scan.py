@@ -2,10 +2,10 @@
 
 :func:`~customs_gateway.sources.china.mapping.map_manifest_scan` reads each field through a
 :class:`~customs_gateway.sources.china.payloads.WireObject` (an object per nested JSON object,
-a method call and an error-message context per field) — a third of a cold report's CPU on the
-GACC side, for records that are almost always right. :class:`ManifestScanReader` reads the same
+a method call and an error-message context per field) — about a fifth of a cold report's CPU,
+for records that are almost always right. :class:`ManifestScanReader` reads the same
 fields with plain dictionary access and the same checks (non-empty strings, the same parsers or
-exact equivalents, cached for values that repeat: tariff codes, currencies, carriers), and hands
+exact equivalents, cached for values that repeat: tariff codes, currencies, carriers, dates), and hands
 any record it does not take as read — a field missing, of the wrong type or not parsing — to
 ``map_manifest_scan``, which reads it again and either agrees or raises the contract error that
 names the record and the field. So both give the same record or the same error, always.

@@ -52,7 +52,7 @@ V = TypeVar("V")
 
 _ROOT = "PreliminaryInformationList"
 _ITEM = "PreliminaryInformation"
-_CACHED = 4096  # distinct dates, tariff codes and carriers remembered per reader (they repeat a lot)
+_CACHED = 4096  # distinct rate dates and carriers remembered per reader (they repeat a lot)
 
 # XML characters but markup, \r (a parser turns \r\n into \n) and ">" (to stay clear of "]]>").
 _CHARS = "[^<>&\\r\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\ufffe\\uffff]*"
@@ -177,7 +177,7 @@ class _Irregular(Exception):
 class ScanPageReader:
     """Recognizes PI list pages (:meth:`extract`) and reads them as :class:`ScanRecord`
     (:meth:`records`). One per source: it holds the compiled patterns and small caches of values
-    that repeat across records (rate dates, tariff codes, carriers)."""
+    that repeat across records (rate dates, carriers)."""
 
     def __init__(self) -> None:
         self._head = re.compile(_HEAD)
