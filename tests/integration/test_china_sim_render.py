@@ -9,15 +9,17 @@ import datetime as dt
 import random
 import string
 from decimal import Decimal
+from unittest.mock import patch
 from urllib.parse import urlencode
 
+import orjson
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from starlette.datastructures import Headers
 
 from customs_sim.china.auth import NonceStore, SignatureVerifier
-from customs_sim.china.envelope import ApiError
+from customs_sim.china.envelope import MESSAGES, ApiError, envelope_response, ok_list_response
 from customs_sim.china.render import amount, cn_time, parse_cn_time, plate_key, weight
 from customs_sim.china.signing import canonical_query, sign_headers
 
@@ -124,3 +126,19 @@ def test_nonce_store_forgets_after_ttl_and_stays_bounded() -> None:
     for key in ("b", "c", "d", "e"):
         assert store.check_and_remember(key, 302.0)
     assert len(store) == 3
+
+
+JSON_VALUES = st.one_of(st.integers(-(2**53), 2**53), st.text(max_size=12))
+JSON_DOCS = st.lists(st.dictionaries(st.text(max_size=8), JSON_VALUES, max_size=4).map(orjson.dumps), max_size=12)
+
+
+@given(JSON_DOCS, st.binary(max_size=20), st.binary(max_size=20))
+def test_list_envelope_is_the_plain_concatenation(docs: list[bytes], head: bytes, tail: bytes) -> None:
+    """Pages are spliced from pieces in one join: the same bytes as the array joined, then enveloped."""
+    with patch("customs_sim.china.envelope._request_id", return_value="0123456789abcdef0123456789abcdef"):
+        spliced = ok_list_response(head, docs, tail).body
+        plain = envelope_response("0000", MESSAGES["0000"], head + b"[" + b",".join(docs) + b"]" + tail).body
+    assert spliced == plain
+    assert orjson.loads(ok_list_response(b'{"list":', docs, b"}").body)["data"]["list"] == [
+        orjson.loads(doc) for doc in docs
+    ]

@@ -25,7 +25,7 @@ from starlette.routing import Route
 
 from customs_sim.china import params
 from customs_sim.china.auth import NonceStore, SignatureMiddleware, SignatureVerifier
-from customs_sim.china.envelope import ApiError, error_response, join_list, ok_response
+from customs_sim.china.envelope import ApiError, error_response, ok_list_response, ok_response
 from customs_sim.china.errors import MaskErrorsMiddleware
 from customs_sim.china.openapi import openapi_document
 from customs_sim.china.store import ChinaStore, InspectionQuery, ManifestQuery, Page
@@ -68,15 +68,15 @@ def _store(request: Request) -> ChinaStore:
 
 def _page_response(page: Page, paging: params.Paging) -> Response:
     head = orjson.dumps({"total": page.total, "pageNum": paging.page_num, "pageSize": paging.page_size})
-    return ok_response(head[:-1] + b',"list":' + join_list(page.docs) + b"}")
+    return ok_list_response(head[:-1] + b',"list":', page.docs, b"}")
 
 
 def _batch_response(docs: list[bytes], not_found: list[str]) -> Response:
-    return ok_response(b'{"list":' + join_list(docs) + b',"notFound":' + orjson.dumps(not_found) + b"}")
+    return ok_list_response(b'{"list":', docs, b',"notFound":' + orjson.dumps(not_found) + b"}")
 
 
 async def ports(request: Request) -> Response:
-    return ok_response(b'{"list":' + join_list(_store(request).port_docs) + b"}")
+    return ok_list_response(b'{"list":', _store(request).port_docs, b"}")
 
 
 async def list_manifests(request: Request) -> Response:

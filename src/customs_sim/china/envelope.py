@@ -8,7 +8,7 @@ it instead of building a dict and serializing it again.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Sequence
 
 import orjson
 from starlette.responses import Response
@@ -18,7 +18,7 @@ __all__ = [
     "ApiError",
     "envelope_response",
     "error_response",
-    "join_list",
+    "ok_list_response",
     "ok_response",
 ]
 
@@ -53,20 +53,20 @@ def _request_id() -> str:
 
 
 def envelope_response(code: str, message: str, data: bytes) -> Response:
-    body = b"".join(
-        (
-            b'{"code":',
-            orjson.dumps(code),
-            b',"message":',
-            orjson.dumps(message),
-            b',"data":',
-            data,
-            b',"requestId":"',
-            _request_id().encode(),
-            b'"}',
-        )
-    )
-    return Response(body, media_type="application/json")
+    return _envelope(code, message, [data])
+
+
+def _envelope(code: str, message: str, data: list[bytes]) -> Response:
+    """The envelope around ``data``'s pieces, joined once.
+
+    A list page is 100-200 KB: every concatenation of it allocated a buffer that large, which the
+    C library serves from fresh pages (page faults, zeroing) and hands back on free; three of them
+    cost ~350 µs a page, one join of the pieces ~10 µs.
+    """
+    parts = [b'{"code":', orjson.dumps(code), b',"message":', orjson.dumps(message), b',"data":']
+    parts += data
+    parts += (b',"requestId":"', _request_id().encode(), b'"}')
+    return Response(b"".join(parts), media_type="application/json")
 
 
 def ok_response(data: bytes) -> Response:
@@ -77,6 +77,19 @@ def error_response(error: ApiError) -> Response:
     return envelope_response(error.code, error.message, b"null")
 
 
-def join_list(docs: Iterable[bytes]) -> bytes:
-    """A JSON array of already serialized documents."""
-    return b"[" + b",".join(docs) + b"]"
+def ok_list_response(head: bytes, docs: Sequence[bytes], tail: bytes) -> Response:
+    """``head`` + a JSON array of already serialized documents + ``tail`` as the data of an OK
+    envelope, with no intermediate copy of the array (see :func:`_envelope`)."""
+    return _envelope("0000", MESSAGES["0000"], [head, *_list_parts(docs), tail])
+
+
+def _list_parts(docs: Sequence[bytes]) -> list[bytes]:
+    """The pieces of a JSON array of already serialized documents: ``[``, each with its comma, ``]``."""
+    parts = [b"["]
+    for index, doc in enumerate(docs):
+        if index:
+            parts.append(b",")
+        parts.append(doc)
+    parts.append(b"]")
+    return parts
+
