@@ -344,7 +344,7 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--mix", type=int, default=600, help="queries in the hit-ratio mix")
     args = parser.parse_args()
-    files = build_dataset(DatasetParams(start=START, end=END), args.cache_dir)
+    files = build_dataset(DatasetParams(start=START, end=END), args.cache_dir, truth=True)
     ok = True
     with GroundTruth(files) as truth, simulators(args.cache_dir) as (env, cn, kz):
         print(f"trips: {truth.count()}")

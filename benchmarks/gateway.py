@@ -346,7 +346,7 @@ def main() -> int:
     parser.add_argument("--samples", type=int, default=30, help="trips per crossing for the latency figures")
     args = parser.parse_args()
     began = time.perf_counter()
-    files = build_dataset(DatasetParams(start=START, end=END), args.cache_dir)
+    files = build_dataset(DatasetParams(start=START, end=END), args.cache_dir, truth=True)
     print(f"dataset: {files.truth_db.parent} ({time.perf_counter() - began:.1f} s)")
     with GroundTruth(files) as truth, running(args.cache_dir) as (url, cn, kz, kz_url):
         print(f"trips: {truth.count()}, gateway at {url}")

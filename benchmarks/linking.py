@@ -164,7 +164,7 @@ def main() -> int:
     else:
         params = DatasetParams(seed=7, start=args.start, end=args.start + dt.timedelta(days=args.days - 1))
     began = time.perf_counter()
-    files = build_dataset(params, args.cache_dir, progress=True)
+    files = build_dataset(params, args.cache_dir, progress=True, truth=True)
     print(f"dataset {params.start}..{params.end} trucks/day={params.trucks_per_day or 'full'} "
           f"as_of={params.cutoff.isoformat()} ({time.perf_counter() - began:.0f} s)")  # fmt: skip
     cn_app = china_sim(ChinaSimSettings(files.china_db, app_secret=CN_SECRET))

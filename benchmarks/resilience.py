@@ -106,7 +106,7 @@ def main() -> int:
     args = parser.parse_args()
     logging.disable(logging.WARNING)  # the gateway's warnings about the injected fault are expected here
 
-    files = build_dataset(PARAMS, default_cache_dir())
+    files = build_dataset(PARAMS, default_cache_dir(), truth=True)
     with GroundTruth(files) as truth:
         trips = [t for t in truth.trips() if t.cn_batch_no and t.kz_pi_number and t.common_id]
     if len(trips) < 3 * args.samples:
