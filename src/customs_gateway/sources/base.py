@@ -41,6 +41,7 @@ __all__ = [
     "RecordQuery",
     "ScanLine",
     "ScanRecord",
+    "remember",
 ]
 
 BATCH_LIMIT = 50  # both authorities' batch endpoints take at most 50 keys
@@ -50,6 +51,18 @@ MONEY_PLACES = 2  # and amounts with at most 2
 
 T = TypeVar("T")
 R = TypeVar("R")
+K = TypeVar("K")
+V = TypeVar("V")
+
+SCAN_MEMO_LIMIT = 4096  # distinct values a scan reader remembers per table (dates, codes, carriers repeat a lot)
+
+
+def remember(table: dict[K, V], key: K, value: V, limit: int = SCAN_MEMO_LIMIT) -> None:
+    """Store ``value`` in a scan reader's memo table, emptied when full: bounded without an LRU's
+    bookkeeping on the hot path (a reader meets a few hundred distinct values a page)."""
+    if len(table) >= limit:
+        table.clear()
+    table[key] = value
 
 
 class ScanLine(NamedTuple):

@@ -14,21 +14,17 @@ names the record and the field. So both give the same record or the same error, 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TypeVar
 
 from ...domain import Country, Direction, Party
 from ...money import cn_currency, parse_minor
 from ...plates import parse_plate
 from ...timeutil import CN_TZ
-from ..base import MASS_PLACES, MONEY_PLACES, ScanLine, ScanRecord
+from ..base import MASS_PLACES, MONEY_PLACES, ScanLine, ScanRecord, remember
 from .mapping import DIRECTION_BY_IE_FLAG, cn_tariff_code, map_manifest_scan, org_country
 
 __all__ = ["ManifestScanReader"]
 
-K = TypeVar("K")
-V = TypeVar("V")
 
-_CACHED = 4096  # distinct values remembered per cache (they repeat a lot)
 
 
 class _Irregular(Exception):
@@ -107,7 +103,7 @@ class ManifestScanReader:
         day = self._days.get(text[:8])
         if day is None:
             day = (int(text[0:4]), int(text[4:6]), int(text[6:8]))
-            _remember(self._days, text[:8], day)
+            remember(self._days, text[:8], day)
         return dt.datetime(*day, int(text[8:10]), int(text[10:12]), int(text[12:14]), 0, CN_TZ)
 
     def _line(self, line: object) -> ScanLine:
@@ -124,14 +120,14 @@ class ManifestScanReader:
         found = self._hs6.get(code)
         if found is None:
             found = cn_tariff_code(code)[1]
-            _remember(self._hs6, code, found)
+            remember(self._hs6, code, found)
         return found
 
     def _currency(self, code: str) -> str:
         found = self._currencies.get(code)
         if found is None:
             found = cn_currency(code)
-            _remember(self._currencies, code, found)
+            remember(self._currencies, code, found)
         return found
 
     def _carrier(self, carrier: dict[str, object]) -> Party:
@@ -140,11 +136,6 @@ class ManifestScanReader:
         if found is None:
             country: Country = org_country(key[2])
             found = Party(id=key[0], name=key[1], country=country)
-            _remember(self._carriers, key, found)
+            remember(self._carriers, key, found)
         return found
 
-
-def _remember(cache: dict[K, V], key: K, value: V) -> None:
-    if len(cache) >= _CACHED:
-        cache.clear()
-    cache[key] = value

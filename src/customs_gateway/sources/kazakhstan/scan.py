@@ -38,21 +38,17 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import TypeVar
 
 from ...domain import Direction, Party
 from ...plates import parse_plate
-from ..base import ScanLine, ScanRecord
+from ..base import ScanLine, ScanRecord, remember
 from . import mapping, xml
 
 __all__ = ["ScanPage", "ScanPageReader"]
 
-K = TypeVar("K")
-V = TypeVar("V")
 
 _ROOT = "PreliminaryInformationList"
 _ITEM = "PreliminaryInformation"
-_CACHED = 4096  # distinct rate dates and carriers remembered per reader (they repeat a lot)
 
 # XML characters but markup, \r (a parser turns \r\n into \n) and ">" (to stay clear of "]]>").
 _CHARS = "[^<>&\\r\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\ufffe\\uffff]*"
@@ -259,7 +255,7 @@ class ScanPageReader:
             if len(text) != 10:  # payloads' _iso_date: fromisoformat alone reads other forms too
                 raise _Irregular("not a YYYY-MM-DD date")
             day = dt.date.fromisoformat(text)
-            _remember(self._days, text, day)
+            remember(self._days, text, day)
         return day
 
     def _carrier(self, carrier_id: str, name: str, country: str) -> Party:
@@ -267,11 +263,6 @@ class ScanPageReader:
         found = self._carriers.get(key)
         if found is None:
             found = Party(id=carrier_id or None, name=name, country=mapping.country(country))
-            _remember(self._carriers, key, found)
+            remember(self._carriers, key, found)
         return found
 
-
-def _remember(cache: dict[K, V], key: K, value: V) -> None:
-    if len(cache) >= _CACHED:
-        cache.clear()
-    cache[key] = value
