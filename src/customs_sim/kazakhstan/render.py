@@ -12,9 +12,9 @@ first tag to declare it (see :mod:`customs_sim.kazakhstan.documents`).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from decimal import ROUND_HALF_UP, Decimal
-from functools import partial
+from functools import lru_cache, partial
 from typing import NamedTuple
 from xml.sax.saxutils import escape
 
@@ -30,6 +30,7 @@ from customs_sim.model import (
     InspectionResult,
     Side,
     Trip,
+    TripEvent,
     Vehicle,
 )
 from customs_sim.reference import CROSSINGS_BY_ID, KZ_OFFSET_SWITCH, Crossing, kz_tz
@@ -217,66 +218,51 @@ _pooled_driver = identity_memo(_driver)
 _pooled_truck_tail = identity_memo(_truck_tail)
 
 
-def _status(trip: Trip) -> str:
-    if trip.direction is Direction.CN_TO_KZ:
-        if trip.event(EventKind.KZ_RELEASED) is not None:
-            return "RELEASED"
-        if trip.event(EventKind.KZ_ARRIVED) is not None:
-            return "ARRIVED"
-        return "REGISTERED"
-    return "EXITED" if trip.event(EventKind.KZ_EXITED) is not None else "REGISTERED"
+# Whole elements per code, built once: the per-trip template then only picks them.
+_STATUS_XML: dict[str, str] = {
+    code: f"<StatusCode>{code}</StatusCode><StatusName>{name}</StatusName>" for code, name in STATUS_NAMES.items()
+}
+_CORRIDOR_XML: dict[str | None, str] = {
+    None: "",
+    **{code: f"<RiskCorridor>{name}</RiskCorridor>" for code, name in CORRIDORS.items()},
+}
 
 
-def _transport(trip: Trip) -> str:
-    truck = trip.truck
-    plate = trip.kz_truck_plate_written or truck.plate
-    head = f"<Transport><VehicleRegNumber>{_esc(plate)}</VehicleRegNumber>{_pooled_truck_tail(truck)}"
+def _first_events(trip: Trip) -> dict[EventKind, TripEvent]:
+    """Each kind's first event (as ``Trip.event`` finds it): one pass instead of a scan per lookup."""
+    return {event.kind: event for event in reversed(trip.events)}
+
+
+# Pooled texts (goods descriptions, package kinds) recur in every trip: their escapes are memoized.
+_esc_pooled = lru_cache(maxsize=8192)(_esc)
+
+
+def _esc_each(values: tuple[str, ...]) -> Iterable[str]:
+    """``values`` escaped; themselves when none holds markup (one test over the joined text)."""
+    joined = "".join(values)
+    return values if _esc(joined) is joined else map(escape, values)
+
+
+def _transport(trip: Trip, plate: str) -> str:
+    truck_tail = _pooled_truck_tail(trip.truck)
     trailer = trip.trailer
     if trailer is None:
-        return head + "</Transport>"
+        return f"<Transport><VehicleRegNumber>{_esc(plate)}</VehicleRegNumber>{truck_tail}</Transport>"
     trailer_plate = trip.kz_trailer_plate_written or trailer.plate
     return (
-        f"{head}<TrailerRegNumber>{_esc(trailer_plate)}</TrailerRegNumber>"
+        f"<Transport><VehicleRegNumber>{_esc(plate)}</VehicleRegNumber>{truck_tail}"
+        f"<TrailerRegNumber>{_esc(trailer_plate)}</TrailerRegNumber>"
         f"<TrailerCountryCode>{trailer.country}</TrailerCountryCode></Transport>"
     )
 
 
-def _pi_doc(trip: Trip, crossing: Crossing, registered: dt.datetime, rate_of: RateLookup) -> str:
-    assert trip.kz_pi_number is not None
-    status = _status(trip)
-    local_day = _local_day(registered)
-    currency = trip.invoice_currency
-    # The published rate has 2 decimals; KZT values use the published rate so a reader can recompute them.
-    rate = rate_of(local_day, currency).quantize(_CENT, ROUND_HALF_UP)
-    out = [f"<PreliminaryInformation><PINumber>{_esc(trip.kz_pi_number)}</PINumber>", _common_id(trip)]
-    out.append(
-        f"<CheckpointCode>{crossing.kz.code}</CheckpointCode>"
-        f"<Direction>{'IM' if trip.direction is Direction.CN_TO_KZ else 'EK'}</Direction>"
-        f"<RegistrationDateTime>{format_local(registered)}</RegistrationDateTime>"
-        f"<StatusCode>{status}</StatusCode><StatusName>{STATUS_NAMES[status]}</StatusName>"
-    )
-    if trip.kz_corridor is not None:
-        out.append(f"<RiskCorridor>{CORRIDORS[trip.kz_corridor]}</RiskCorridor>")
-    end_kind = EventKind.KZ_RELEASED if trip.direction is Direction.CN_TO_KZ else EventKind.KZ_EXITED
-    end = trip.event(end_kind)
-    if end is not None:
-        tag = "ReleaseDateTime" if end_kind is EventKind.KZ_RELEASED else "ExitDateTime"
-        out.append(f"<{tag}>{format_local(end.at)}</{tag}>")
-    out.append(_transport(trip))
-    out.append(_pooled_driver(trip.driver))
-    out.append(_carrier(trip.carrier))
-    out.append(_consignor(trip.shipper))
-    out.append(_consignee(trip.consignee))
-    if trip.containers:
-        numbers = "".join(f"<ContainerNumber>{_esc(c)}</ContainerNumber>" for c in trip.containers)
-        out.append(f"<Containers>{numbers}</Containers>")
-    if trip.seals:
-        seals = "".join(f"<SealNumber>{_esc(s)}</SealNumber>" for s in trip.seals)
-        out.append(f"<Seals>{seals}</Seals>")
+def _goods(trip: Trip, rate: Decimal) -> tuple[str, int, Decimal, Decimal, Decimal]:
+    """The ``<GoodsItem>`` elements and the totals (packages, gross, value, KZT value) in one pass."""
     goods = []
     packages = 0
     gross = value = value_kzt = Decimal(0)
-    # !s for Decimals: Decimal.__format__ costs several times str().
+    esc = _esc_pooled
+    # str() of the quantized Decimals inline: a helper call per field costs more than the formatting.
     for item in trip.items:
         item_kzt = (item.kz_value * rate).quantize(_CENT, ROUND_HALF_UP)
         packages += item.packages
@@ -285,20 +271,74 @@ def _pi_doc(trip: Trip, crossing: Crossing, registered: dt.datetime, rate_of: Ra
         value_kzt += item_kzt
         goods.append(
             f"<GoodsItem><LineNumber>{item.seq}</LineNumber><TNVEDCode>{item.kz_code}</TNVEDCode>"
-            f"<Description>{_esc(item.description_ru)}</Description>"
-            f"<PackageCount>{item.packages}</PackageCount><PackageKind>{_esc(item.package_kind)}</PackageKind>"
-            f"<GrossMass>{_mass(item.kz_gross_kg)}</GrossMass><NetMass>{_mass(item.net_kg)}</NetMass>"
-            f"<InvoiceValue>{_money(item.kz_value)}</InvoiceValue><ValueKZT>{item_kzt!s}</ValueKZT></GoodsItem>"
+            f"<Description>{esc(item.description_ru)}</Description>"
+            f"<PackageCount>{item.packages}</PackageCount><PackageKind>{esc(item.package_kind)}</PackageKind>"
+            f"<GrossMass>{item.kz_gross_kg.quantize(_GRAM, ROUND_HALF_UP)!s}</GrossMass>"
+            f"<NetMass>{item.net_kg.quantize(_GRAM, ROUND_HALF_UP)!s}</NetMass>"
+            f"<InvoiceValue>{item.kz_value.quantize(_CENT, ROUND_HALF_UP)!s}</InvoiceValue>"
+            f"<ValueKZT>{item_kzt!s}</ValueKZT></GoodsItem>"
         )
-    out.append(
+    return "".join(goods), packages, gross, value, value_kzt
+
+
+def _pi_doc(
+    trip: Trip,
+    events: dict[EventKind, TripEvent],
+    crossing: Crossing,
+    registered: dt.datetime,
+    plate: str,
+    rate_of: RateLookup,
+) -> str:
+    """The PI fragment: one template over all fields (optional parts are empty strings)."""
+    assert trip.kz_pi_number is not None
+    if trip.direction is Direction.CN_TO_KZ:
+        direction = "IM"
+        end = events.get(EventKind.KZ_RELEASED)
+        if end is not None:
+            status = "RELEASED"
+            end_xml = f"<ReleaseDateTime>{format_local(end.at)}</ReleaseDateTime>"
+        else:
+            status = "ARRIVED" if EventKind.KZ_ARRIVED in events else "REGISTERED"
+            end_xml = ""
+    else:
+        direction = "EK"
+        end = events.get(EventKind.KZ_EXITED)
+        if end is not None:
+            status = "EXITED"
+            end_xml = f"<ExitDateTime>{format_local(end.at)}</ExitDateTime>"
+        else:
+            status = "REGISTERED"
+            end_xml = ""
+    local_day = _local_day(registered)
+    currency = trip.invoice_currency
+    # The published rate has 2 decimals; KZT values use the published rate so a reader can recompute them.
+    rate = rate_of(local_day, currency).quantize(_CENT, ROUND_HALF_UP)
+    containers = (
+        f"<Containers><ContainerNumber>{'</ContainerNumber><ContainerNumber>'.join(_esc_each(trip.containers))}"
+        "</ContainerNumber></Containers>"
+        if trip.containers
+        else ""
+    )
+    seals = (
+        f"<Seals><SealNumber>{'</SealNumber><SealNumber>'.join(_esc_each(trip.seals))}</SealNumber></Seals>"
+        if trip.seals
+        else ""
+    )
+    goods, packages, gross, value, value_kzt = _goods(trip, rate)
+    return (
+        f"<PreliminaryInformation><PINumber>{_esc(trip.kz_pi_number)}</PINumber>{_common_id(trip)}"
+        f"<CheckpointCode>{crossing.kz.code}</CheckpointCode><Direction>{direction}</Direction>"
+        f"<RegistrationDateTime>{format_local(registered)}</RegistrationDateTime>{_STATUS_XML[status]}"
+        f"{_CORRIDOR_XML[trip.kz_corridor]}{end_xml}{_transport(trip, plate)}{_pooled_driver(trip.driver)}"
+        f"{_carrier(trip.carrier)}{_consignor(trip.shipper)}{_consignee(trip.consignee)}{containers}{seals}"
         f"<InvoiceCurrency>{currency}</InvoiceCurrency><ExchangeRate>{rate!s}</ExchangeRate>"
         f"<ExchangeRateDate>{local_day.isoformat()}</ExchangeRateDate>"
-        f"<TotalPackages>{packages}</TotalPackages><TotalGrossMass>{_mass(gross)}</TotalGrossMass>"
-        f"<TotalInvoiceValue>{_money(value)}</TotalInvoiceValue>"
-        f"<TotalValueKZT>{_money(value_kzt)}</TotalValueKZT>"
-        f"<Goods>{''.join(goods)}</Goods></PreliminaryInformation>"
+        f"<TotalPackages>{packages}</TotalPackages>"
+        f"<TotalGrossMass>{gross.quantize(_GRAM, ROUND_HALF_UP)!s}</TotalGrossMass>"
+        f"<TotalInvoiceValue>{value.quantize(_CENT, ROUND_HALF_UP)!s}</TotalInvoiceValue>"
+        f"<TotalValueKZT>{value_kzt.quantize(_CENT, ROUND_HALF_UP)!s}</TotalValueKZT>"
+        f"<Goods>{goods}</Goods></PreliminaryInformation>"
     )
-    return "".join(out)
 
 
 def _mass(kg: Decimal) -> str:
@@ -350,7 +390,8 @@ def render_trip(trip: Trip, rate_of: RateLookup) -> TripRecords | None:
     """Everything Kazakhstan records of ``trip``; None when it has no record (yet) of it."""
     if Side.KZ not in trip.seen_by or trip.kz_pi_number is None:
         return None
-    submitted = trip.event(EventKind.KZ_PI_SUBMITTED)
+    events = _first_events(trip)
+    submitted = events.get(EventKind.KZ_PI_SUBMITTED)
     if submitted is None:
         return None
     crossing = CROSSINGS_BY_ID[trip.crossing]
@@ -364,10 +405,10 @@ def render_trip(trip: Trip, rate_of: RateLookup) -> TripRecords | None:
         _epoch(submitted.at),
         plate_key(plate),
         trip.common_id,
-        _pi_doc(trip, crossing, submitted.at, rate_of).encode(),
+        _pi_doc(trip, events, crossing, submitted.at, plate, rate_of).encode(),
     )
     arrival = None
-    arrived = trip.event(EventKind.KZ_ARRIVED)
+    arrived = events.get(EventKind.KZ_ARRIVED)
     if trip.direction is Direction.CN_TO_KZ and arrived is not None:
         number = arrival_number(pi_number)
         doc = (
