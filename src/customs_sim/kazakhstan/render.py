@@ -15,7 +15,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache, partial
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 from xml.sax.saxutils import escape
 
 from customs_sim.clocktext import ISO_CLOCK, TWO_DIGITS, iso_date
@@ -53,6 +53,8 @@ __all__ = [
     "render_exchange_rates",
     "render_trip",
 ]
+
+T = TypeVar("T")
 
 RateLookup = Callable[[dt.date, str], Decimal]
 """``(day, currency) -> KZT per unit``: the National Bank rate, as ``customs_sim.rates.nbk_rate``."""
@@ -210,21 +212,29 @@ def _truck_tail(truck: Vehicle) -> str:
     )
 
 
+def _utf8(render: Callable[[T], str]) -> Callable[[T], bytes]:
+    """``render``'s text encoded once per pooled object (see customs_sim.memo)."""
+    return identity_memo(lambda obj: render(obj).encode())
+
+
 # Trucks, drivers and companies come from the per-seed pools: each is rendered once (see memo).
-_carrier = identity_memo(partial(_company, "Carrier"))
-_consignor = identity_memo(partial(_company, "Consignor"))
-_consignee = identity_memo(partial(_company, "Consignee"))
-_pooled_driver = identity_memo(_driver)
+# The parts that may hold Cyrillic are kept as UTF-8 bytes: encoding a document that mixes them
+# into one str costs more (a per-character UCS-2 encoder) than joining bytes whose ASCII parts are
+# encoded by a copy.
+_carrier = _utf8(partial(_company, "Carrier"))
+_consignor = _utf8(partial(_company, "Consignor"))
+_consignee = _utf8(partial(_company, "Consignee"))
+_pooled_driver = _utf8(_driver)
 _pooled_truck_tail = identity_memo(_truck_tail)
 
-
 # Whole elements per code, built once: the per-trip template then only picks them.
-_STATUS_XML: dict[str, str] = {
-    code: f"<StatusCode>{code}</StatusCode><StatusName>{name}</StatusName>" for code, name in STATUS_NAMES.items()
+_STATUS_XML: dict[str, bytes] = {
+    code: f"<StatusCode>{code}</StatusCode><StatusName>{name}</StatusName>".encode()
+    for code, name in STATUS_NAMES.items()
 }
-_CORRIDOR_XML: dict[str | None, str] = {
-    None: "",
-    **{code: f"<RiskCorridor>{name}</RiskCorridor>" for code, name in CORRIDORS.items()},
+_CORRIDOR_XML: dict[str | None, bytes] = {
+    None: b"",
+    **{code: f"<RiskCorridor>{name}</RiskCorridor>".encode() for code, name in CORRIDORS.items()},
 }
 
 
@@ -235,6 +245,12 @@ def _first_events(trip: Trip) -> dict[EventKind, TripEvent]:
 
 # Pooled texts (goods descriptions, package kinds) recur in every trip: their escapes are memoized.
 _esc_pooled = lru_cache(maxsize=8192)(_esc)
+
+
+@lru_cache(maxsize=8192)
+def _description(text: str) -> bytes:
+    """A goods line's ``<Description>`` (pooled Russian texts): escaped and encoded once per text."""
+    return f"<Description>{_esc(text)}</Description>".encode()
 
 
 def _esc_each(values: tuple[str, ...]) -> Iterable[str]:
@@ -256,12 +272,13 @@ def _transport(trip: Trip, plate: str) -> str:
     )
 
 
-def _goods(trip: Trip, rate: Decimal) -> tuple[str, int, Decimal, Decimal, Decimal]:
-    """The ``<GoodsItem>`` elements and the totals (packages, gross, value, KZT value) in one pass."""
-    goods = []
+def _goods(trip: Trip, rate: Decimal, out: list[bytes]) -> tuple[int, Decimal, Decimal, Decimal]:
+    """Append the ``<GoodsItem>`` elements to ``out``; the totals (packages, gross, value, KZT value)."""
     packages = 0
     gross = value = value_kzt = Decimal(0)
     esc = _esc_pooled
+    description = _description
+    append = out.append
     # str() of the quantized Decimals inline: a helper call per field costs more than the formatting.
     for item in trip.items:
         item_kzt = (item.kz_value * rate).quantize(_CENT, ROUND_HALF_UP)
@@ -269,16 +286,16 @@ def _goods(trip: Trip, rate: Decimal) -> tuple[str, int, Decimal, Decimal, Decim
         gross += item.kz_gross_kg
         value += item.kz_value
         value_kzt += item_kzt
-        goods.append(
-            f"<GoodsItem><LineNumber>{item.seq}</LineNumber><TNVEDCode>{item.kz_code}</TNVEDCode>"
-            f"<Description>{esc(item.description_ru)}</Description>"
+        append(f"<GoodsItem><LineNumber>{item.seq}</LineNumber><TNVEDCode>{item.kz_code}</TNVEDCode>".encode())
+        append(description(item.description_ru))
+        append(
             f"<PackageCount>{item.packages}</PackageCount><PackageKind>{esc(item.package_kind)}</PackageKind>"
             f"<GrossMass>{item.kz_gross_kg.quantize(_GRAM, ROUND_HALF_UP)!s}</GrossMass>"
             f"<NetMass>{item.net_kg.quantize(_GRAM, ROUND_HALF_UP)!s}</NetMass>"
             f"<InvoiceValue>{item.kz_value.quantize(_CENT, ROUND_HALF_UP)!s}</InvoiceValue>"
-            f"<ValueKZT>{item_kzt!s}</ValueKZT></GoodsItem>"
+            f"<ValueKZT>{item_kzt!s}</ValueKZT></GoodsItem>".encode()
         )
-    return "".join(goods), packages, gross, value, value_kzt
+    return packages, gross, value, value_kzt
 
 
 def _pi_doc(
@@ -288,8 +305,8 @@ def _pi_doc(
     registered: dt.datetime,
     plate: str,
     rate_of: RateLookup,
-) -> str:
-    """The PI fragment: one template over all fields (optional parts are empty strings)."""
+) -> bytes:
+    """The PI fragment's UTF-8: a few templates over all fields (optional parts are empty)."""
     assert trip.kz_pi_number is not None
     if trip.direction is Direction.CN_TO_KZ:
         direction = "IM"
@@ -324,21 +341,29 @@ def _pi_doc(
         if trip.seals
         else ""
     )
-    goods, packages, gross, value, value_kzt = _goods(trip, rate)
-    return (
+    goods: list[bytes] = []
+    packages, gross, value, value_kzt = _goods(trip, rate, goods)
+    out = [
         f"<PreliminaryInformation><PINumber>{_esc(trip.kz_pi_number)}</PINumber>{_common_id(trip)}"
         f"<CheckpointCode>{crossing.kz.code}</CheckpointCode><Direction>{direction}</Direction>"
-        f"<RegistrationDateTime>{format_local(registered)}</RegistrationDateTime>{_STATUS_XML[status]}"
-        f"{_CORRIDOR_XML[trip.kz_corridor]}{end_xml}{_transport(trip, plate)}{_pooled_driver(trip.driver)}"
-        f"{_carrier(trip.carrier)}{_consignor(trip.shipper)}{_consignee(trip.consignee)}{containers}{seals}"
-        f"<InvoiceCurrency>{currency}</InvoiceCurrency><ExchangeRate>{rate!s}</ExchangeRate>"
+        f"<RegistrationDateTime>{format_local(registered)}</RegistrationDateTime>".encode(),
+        _STATUS_XML[status],
+        _CORRIDOR_XML[trip.kz_corridor],
+        f"{end_xml}{_transport(trip, plate)}".encode(),
+        _pooled_driver(trip.driver),
+        _carrier(trip.carrier),
+        _consignor(trip.shipper),
+        _consignee(trip.consignee),
+        f"{containers}{seals}<InvoiceCurrency>{currency}</InvoiceCurrency><ExchangeRate>{rate!s}</ExchangeRate>"
         f"<ExchangeRateDate>{local_day.isoformat()}</ExchangeRateDate>"
         f"<TotalPackages>{packages}</TotalPackages>"
         f"<TotalGrossMass>{gross.quantize(_GRAM, ROUND_HALF_UP)!s}</TotalGrossMass>"
         f"<TotalInvoiceValue>{value.quantize(_CENT, ROUND_HALF_UP)!s}</TotalInvoiceValue>"
-        f"<TotalValueKZT>{value_kzt.quantize(_CENT, ROUND_HALF_UP)!s}</TotalValueKZT>"
-        f"<Goods>{goods}</Goods></PreliminaryInformation>"
-    )
+        f"<TotalValueKZT>{value_kzt.quantize(_CENT, ROUND_HALF_UP)!s}</TotalValueKZT><Goods>".encode(),
+    ]
+    out += goods
+    out.append(b"</Goods></PreliminaryInformation>")
+    return b"".join(out)
 
 
 def _mass(kg: Decimal) -> str:
@@ -405,7 +430,7 @@ def render_trip(trip: Trip, rate_of: RateLookup) -> TripRecords | None:
         _epoch(submitted.at),
         plate_key(plate),
         trip.common_id,
-        _pi_doc(trip, events, crossing, submitted.at, plate, rate_of).encode(),
+        _pi_doc(trip, events, crossing, submitted.at, plate, rate_of),
     )
     arrival = None
     arrived = events.get(EventKind.KZ_ARRIVED)
