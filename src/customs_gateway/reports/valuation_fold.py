@@ -53,15 +53,14 @@ class UsdFactors:
         return factor
 
 
-def _lines_usd(lines: Iterable[ScanLine], rates: Mapping[str, ExchangeRate]) -> dict[str, int]:
+def _lines_usd(lines: Iterable[ScanLine], day: dt.date, factors: UsdFactors) -> dict[str, int]:
     """Priced lines in US cents by HS-6 (``money.convert``'s figure, line by line)."""
     by_hs6: dict[str, int] = {}
     for line in lines:
-        try:
-            usd = usd_minor(line.value_minor, usd_factor(line.currency, rates))
-        except KeyError:  # no rate for the currency that day: left out rather than guessed
+        factor = factors.get(day, line.currency)
+        if factor is None:  # no rate for the currency that day: left out rather than guessed
             continue
-        by_hs6[line.hs6] = by_hs6.get(line.hs6, 0) + usd
+        by_hs6[line.hs6] = by_hs6.get(line.hs6, 0) + usd_minor(line.value_minor, factor)
     return by_hs6
 
 
@@ -133,8 +132,8 @@ class ValuationFold:
             totals[_TRIPS] += 1
         if lines_usd is None:
             lines_usd = (
-                _lines_usd(china.goods, rates[china.rate_date]),
-                _lines_usd(kazakhstan.goods, rates[kazakhstan.rate_date]),
+                _lines_usd(china.goods, china.rate_date, factors),
+                _lines_usd(kazakhstan.goods, kazakhstan.rate_date, factors),
             )
         self._fold_codes(*lines_usd, importing_is_kz=importing_is_kz)
         key = (-abs(_cents(gap)), china.key)
