@@ -34,6 +34,7 @@ import psutil
 
 from customs_sim.china.app import ChinaSimSettings
 from customs_sim.china.signing import sign_headers
+from customs_sim.compiled import compiled_status
 from customs_sim.dataset import GroundTruth, build_dataset
 from customs_sim.generator import DatasetParams
 from customs_sim.kazakhstan.settings import KazakhstanSimSettings
@@ -189,6 +190,10 @@ def main() -> int:
     if not _become_subreaper():
         print("  (not Linux: the CPU figure misses the forkserver and its workers)")
     failed = False
+    status = compiled_status()
+    print(status.summary)
+    if status.stale:
+        return 1  # the figures would be those of an older build of the code
     today = dt.datetime.now(dt.UTC)
     demo = DatasetParams.demo(today.date(), today)
 

@@ -13,7 +13,7 @@ import random
 from bisect import bisect
 from dataclasses import dataclass
 from itertools import accumulate
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 from customs_sim.model import Direction
 
@@ -23,9 +23,9 @@ __all__ = ["CATALOG", "PRODUCTS_BY_DIRECTION", "PRODUCTS_BY_HS6", "GoodsLine", "
 class Load:
     """How a product fills a truck: decides how many lines a trip has and what travels with it."""
 
-    VEHICLE = "vehicle"  # units driven or carried on a car transporter / low-loader; 1-3 lines
-    BULK = "bulk"  # the whole truck is one commodity; one line
-    GENERAL = "general"  # mixed consolidated cargo; 1-8 lines
+    VEHICLE: Final = "vehicle"  # units driven or carried on a car transporter / low-loader; 1-3 lines
+    BULK: Final = "bulk"  # the whole truck is one commodity; one line
+    GENERAL: Final = "general"  # mixed consolidated cargo; 1-8 lines
 
 
 @dataclass(frozen=True, slots=True)

@@ -146,6 +146,11 @@ class DatasetParams:
             as_of = self.as_of.astimezone(_UTC)
         object.__setattr__(self, "as_of", as_of)
 
+    def __reduce__(self) -> tuple[Callable[..., DatasetParams], tuple[object, ...]]:
+        # Pickled for every chunk a build worker gets. Compiled by mypyc (setup.py), this is a
+        # native class whose default unpickling sets fields through the frozen __setattr__ and fails.
+        return (_restore_params, (self.seed, self.start, self.end, self.trucks_per_day, self.as_of))
+
     @property
     def cutoff(self) -> dt.datetime:
         """``as_of`` typed as always set (``__post_init__`` fills the default)."""
@@ -186,6 +191,12 @@ class DatasetParams:
             )
         )
         return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _restore_params(
+    seed: int, start: dt.date, end: dt.date, trucks_per_day: int | None, as_of: dt.datetime | None
+) -> DatasetParams:
+    return DatasetParams(seed=seed, start=start, end=end, trucks_per_day=trucks_per_day, as_of=as_of)
 
 
 def generate_trips(params: DatasetParams) -> Iterator[Trip]:
