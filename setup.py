@@ -110,29 +110,6 @@ def _warn(message: str) -> None:
 class MypycBuildExt(build_ext):
     """``build_ext`` that compiles :data:`COMPILED_MODULES`, and falls back to pure Python."""
 
-    _failure: Exception | None = None
-    _began = 0.0
-
-    def finalize_options(self) -> None:
-        # mypyc runs here, not when setup.py is imported: pip imports it several times (build
-        # requirements, metadata) and only a build reaches build_ext.
-        if not PURE and not self.distribution.ext_modules:
-            self._began = time.monotonic()
-            try:
-                from mypyc.build import mypycify
-
-                self.distribution.ext_modules = mypycify(
-                    [*MYPY_OPTIONS, *(str(SRC / module) for module in COMPILED_MODULES)],
-                    opt_level=OPT_LEVEL,
-                    group_name="customs_mypyc",
-                )
-            except (Exception, SystemExit) as exc:  # mypy missing or failing (mypyc exits on errors)
-                self._failure = exc
-                self.distribution.ext_modules = []
-        super().finalize_options()
-        if not PURE and self._failure is None:
-            self.parallel = self.parallel or os.cpu_count() or 1
-
     def run(self) -> None:
         editable = bool(self.inplace or self.editable_mode)
         if editable:
@@ -142,19 +119,38 @@ class MypycBuildExt(build_ext):
         if PURE:
             _warn("CUSTOMS_PURE_PYTHON is set: installing pure Python, nothing compiled")
             return
-        if self._failure is None:
-            try:
-                super().run()
-            except Exception as exc:  # no C compiler, no Python headers: distutils' errors vary
-                self._failure = exc
-        if self._failure is not None:
+        began = time.monotonic()
+        try:
+            self._compile()
+        except (Exception, SystemExit) as exc:  # no mypy, a mypyc error (it exits), no C compiler or headers
             self.extensions = []
+            self.distribution.ext_modules = []
             if editable:
                 remove_compiled_from_src()  # a half-copied set would mix compiled and pure modules
-            _warn(f"mypyc compilation failed, installing pure Python (slower dataset builds): {self._failure!r}")
+            _warn(f"mypyc compilation failed, installing pure Python (slower dataset builds): {exc!r}")
             return
         write_manifests(SRC if editable else Path(self.build_lib))
-        print(f"customs-gateway: compiled {len(COMPILED_MODULES)} modules in {time.monotonic() - self._began:.0f} s")
+        print(f"customs-gateway: compiled {len(COMPILED_MODULES)} modules in {time.monotonic() - began:.0f} s")
+
+    def _compile(self) -> None:
+        # mypyc runs here, not when setup.py is imported nor in finalize_options: pip runs setup.py
+        # three times (build requirements, metadata, build) and egg_info finalizes build_ext too.
+        from mypyc.build import mypycify
+
+        self.distribution.ext_modules = mypycify(
+            [*MYPY_OPTIONS, *(str(SRC / module) for module in COMPILED_MODULES)],
+            opt_level=OPT_LEVEL,
+            group_name="customs_mypyc",
+        )
+        # setuptools' finalize_options annotates each extension (full name, stubs): run it again,
+        # from fresh options (distutils' finalize converts some in place), keeping the mode set on us.
+        inplace, editable_mode = self.inplace, self.editable_mode
+        self.initialize_options()
+        self.inplace, self.editable_mode = inplace, editable_mode
+        self.parallel = os.cpu_count() or 1
+        self.finalized = False
+        self.ensure_finalized()
+        super().run()
 
 
 class MaybeBinaryDistribution(Distribution):
