@@ -116,8 +116,7 @@ class MypycBuildExt(build_ext):
             # Compiled files in src/ from an earlier install (another module list, or now a pure
             # install) must not shadow the sources; a successful compile writes its own again.
             remove_compiled_from_src()
-        if PURE:
-            _warn("CUSTOMS_PURE_PYTHON is set: installing pure Python, nothing compiled")
+        if PURE:  # only reached when some other tool calls build_ext anyway
             return
         began = time.monotonic()
         try:
@@ -160,4 +159,8 @@ class MaybeBinaryDistribution(Distribution):
         return not PURE
 
 
+if PURE:
+    # build_ext does not run for a pure build (no extensions): the files an earlier editable
+    # install compiled into src/ are removed here, or they would go on shadowing the sources.
+    remove_compiled_from_src()
 setup(cmdclass={"build_ext": MypycBuildExt}, distclass=MaybeBinaryDistribution)

@@ -63,6 +63,8 @@ def _extension_modules(package: str, root: Path) -> Iterable[tuple[str, Path]]:
         if suffix is None or not extension.is_file():
             continue
         stem = extension.name.removesuffix(suffix)
+        if stem.endswith("__mypyc"):
+            continue  # mypyc's shared runtime of a separately compiled group, not a module of ours
         relative = extension.parent.relative_to(root).parts
         yield ".".join((package, *relative, stem)), extension.with_name(stem + ".py")
 
