@@ -31,6 +31,13 @@ Security is the reference parser's: :func:`xml.refuse_hostile` refuses any DOCTY
 recognizer expands nothing (no DTD can be declared in what it accepts). Its pattern is
 deterministic (every alternative starts with a different literal tag), so matching is linear in
 the page's size.
+
+Every quantifier is possessive (``*+``, ``++``, ``?+``, ``{1,16}+``): where the next character
+always decides, a possessive quantifier accepts exactly what a greedy one does, but leaves the
+regex engine nothing to backtrack into. With greedy ones, ``re`` keeps each element's
+continuation as a nested backtracking frame until the whole record matched, and grows that stack
+again by ``realloc`` for every record: matching a full-volume page of 500 records took
+14.5-14.7 us a record that way, 9.9-10.9 possessive (the same groups).
 """
 
 from __future__ import annotations
@@ -51,15 +58,15 @@ _ROOT = "PreliminaryInformationList"
 _ITEM = "PreliminaryInformation"
 
 # XML characters but markup, \r (a parser turns \r\n into \n) and ">" (to stay clear of "]]>").
-_CHARS = "[^<>&\\r\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\ufffe\\uffff]*"
-_TEXT = f"{_CHARS}(?:&(?:amp|lt|gt|quot|apos);{_CHARS})*"
-_SPACE = "[ \\t\\n]*"  # between elements (ElementTree keeps it as tails nobody reads)
+_CHARS = "[^<>&\\r\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\ufffe\\uffff]*+"
+_TEXT = f"{_CHARS}(?:&(?:amp|lt|gt|quot|apos);{_CHARS})*+"
+_SPACE = "[ \\t\\n]*+"  # between elements (ElementTree keeps it as tails nobody reads)
 # The forms KGD writes (wire-kgd.md); a value written otherwise (other decimals, a time with a
 # fraction or "Z", a code of another length) is valid for pi_scan too: the reference path reads it.
 _TIME = "([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[+-][0-9]{2}:[0-9]{2})"
 _DATE = "([0-9]{4}-[0-9]{2}-[0-9]{2})"
-_MONEY = "([0-9]{1,16})\\.([0-9]{2})"  # at most 18 digits, as parse_amount takes
-_MASS = "([0-9]{1,15})\\.([0-9]{3})"
+_MONEY = "([0-9]{1,16}+)\\.([0-9]{2})"  # at most 18 digits, as parse_amount takes
+_MASS = "([0-9]{1,15}+)\\.([0-9]{3})"
 _TNVED = "((?!00)[0-9]{10})"  # an EAEU code: 10 digits, a real HS chapter
 
 
@@ -71,7 +78,7 @@ def _leaf(name: str, *, read: bool = False, value: str | None = None) -> str:
 
 
 def _optional(pattern: str) -> str:
-    return f"(?:{pattern})?"
+    return f"(?:{pattern})?+"
 
 
 def _node(name: str, *children: str) -> str:
@@ -125,8 +132,8 @@ _RECORD = _node(
     _party("Carrier", read=True),
     _party("Consignor", read=False),
     _party("Consignee", read=False),
-    _optional(_node("Containers", f"(?:{_leaf('ContainerNumber')})+")),
-    _optional(_node("Seals", f"(?:{_leaf('SealNumber')})+")),
+    _optional(_node("Containers", f"(?:{_leaf('ContainerNumber')})++")),
+    _optional(_node("Seals", f"(?:{_leaf('SealNumber')})++")),
     _leaf("InvoiceCurrency", read=True),
     _leaf("ExchangeRate"),
     _leaf("ExchangeRateDate", value=_DATE),
@@ -134,7 +141,7 @@ _RECORD = _node(
     _leaf("TotalGrossMass"),
     _leaf("TotalInvoiceValue", value=_MONEY),
     _leaf("TotalValueKZT"),
-    f"<Goods>{_SPACE}((?:{_goods_item(read=False)})+)</Goods>{_SPACE}",
+    f"<Goods>{_SPACE}((?:{_goods_item(read=False)})++)</Goods>{_SPACE}",
 )
 _HEAD = f'(?:<\\?xml version="1\\.0" encoding="UTF-8"\\?>)?{_SPACE}<{_ROOT} xmlns="{re.escape(xml.NS)}">{_SPACE}'
 _TAIL = f"</{_ROOT}>{_SPACE}"
