@@ -15,6 +15,7 @@ import re
 from collections.abc import Mapping
 from decimal import Decimal
 from types import MappingProxyType
+from typing import Final
 
 from .domain import ExchangeRate, Money
 
@@ -56,14 +57,14 @@ CN_CURRENCY_CODES: Mapping[str, str] = MappingProxyType(
 )
 
 #: More significant digits than any customs amount or mass has; beyond it the text is hostile.
-MAX_AMOUNT_DIGITS = 18
+MAX_AMOUNT_DIGITS: Final = 18
 
-_KZT = "KZT"
-_USD = "USD"
-_CENT = Decimal("0.01")
-_AMOUNT = re.compile(r"(?P<int>[0-9]+)(?:\.(?P<frac>[0-9]+))?")
+_KZT: Final = "KZT"
+_USD: Final = "USD"
+_CENT: Final = Decimal("0.01")
+_AMOUNT: Final = re.compile(r"(?P<int>[0-9]+)(?:\.(?P<frac>[0-9]+))?")
 # Enough precision that converting an 18-digit amount loses nothing before the final rounding.
-_CONTEXT = decimal.Context(prec=50, rounding=decimal.ROUND_HALF_EVEN, traps=[decimal.InvalidOperation])
+_CONTEXT: Final = decimal.Context(prec=50, rounding=decimal.ROUND_HALF_EVEN, traps=[decimal.InvalidOperation])
 
 
 def parse_amount(text: str, places: int) -> Decimal:
@@ -91,7 +92,7 @@ def parse_amount(text: str, places: int) -> Decimal:
     return Decimal(f"{integer}.{fraction.ljust(places, '0')}")
 
 
-_SCALE: tuple[int, ...] = tuple(10**places for places in range(MAX_AMOUNT_DIGITS + 1))
+_SCALE: Final[tuple[int, ...]] = tuple(10**places for places in range(MAX_AMOUNT_DIGITS + 1))
 
 
 def parse_minor(text: str, places: int) -> int:

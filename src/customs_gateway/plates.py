@@ -37,6 +37,7 @@ import unicodedata
 from collections.abc import Mapping
 from functools import lru_cache
 from types import MappingProxyType
+from typing import Final
 
 from .domain import Authority, Country, PlateId
 from .errors import InvalidInput
@@ -94,22 +95,22 @@ PROVINCES: Mapping[str, str] = MappingProxyType(
 #: Canonical Latin key → province character: the inverse of :data:`PROVINCES`.
 PROVINCE_BY_KEY: Mapping[str, str] = MappingProxyType({key: char for char, key in PROVINCES.items()})
 
-TRAILER_MARK = "挂"  # how China marks a trailer plate
-TRAILER_KEY = "GUA"  # the same mark in pinyin, as KGD writes it
+TRAILER_MARK: Final = "挂"  # how China marks a trailer plate
+TRAILER_KEY: Final = "GUA"  # the same mark in pinyin, as KGD writes it
 
 #: Longer user input is not a plate; checked before any normalisation work is done.
 MAX_USER_PLATE_LENGTH = 32
 
 # Cyrillic capitals that look like Latin ones: a Kazakh plate typed on a Russian keyboard.
-_CYRILLIC_LOOKALIKES = str.maketrans("АВЕКМНОРСТХУІ", "ABEKMHOPCTXYI")
+_CYRILLIC_LOOKALIKES: Final = str.maketrans("АВЕКМНОРСТХУІ", "ABEKMHOPCTXYI")
 
 # Serial of an ordinary plate: 5 characters, at most two letters; trailer serial: 4 characters.
 _SERIAL = r"(?=(?:[A-Z]*[0-9]){3})[A-Z0-9]{5}"
 _TRAILER_SERIAL = r"(?=(?:[A-Z]*[0-9]){2})[A-Z0-9]{4}"
-_CN_BODY = re.compile(
+_CN_BODY: Final = re.compile(
     rf"(?P<pref>[A-Z])(?:(?P<serial>{_SERIAL})|(?P<tserial>{_TRAILER_SERIAL})(?:{TRAILER_KEY}|{TRAILER_MARK}))"
 )
-_KZ = re.compile(
+_KZ: Final = re.compile(
     r"(?:(?P<num>[0-9]{3})(?P<series>[A-Z]{2,3})|(?P<tnum>[0-9]{4})(?P<tseries>[A-Z]{2}))(?P<region>[0-9]{2})"
 )
 

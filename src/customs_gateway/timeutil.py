@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Final
 
 __all__ = [
     "CN_TZ",
@@ -28,15 +29,15 @@ __all__ = [
     "to_utc",
 ]
 
-CN_TZ = dt.timezone(dt.timedelta(hours=8))
+CN_TZ: Final = dt.timezone(dt.timedelta(hours=8))
 #: The instant the Kazakh border posts went from UTC+6 to UTC+5.
-KZ_OFFSET_SWITCH = dt.datetime(2024, 2, 29, 18, 0, tzinfo=dt.UTC)
-_KZ_BEFORE = dt.timedelta(hours=6)
-_KZ_AFTER = dt.timedelta(hours=5)
+KZ_OFFSET_SWITCH: Final = dt.datetime(2024, 2, 29, 18, 0, tzinfo=dt.UTC)
+_KZ_BEFORE: Final = dt.timedelta(hours=6)
+_KZ_AFTER: Final = dt.timedelta(hours=5)
 
-_CN_TIME = re.compile(r"[0-9]{14}")
+_CN_TIME: Final = re.compile(r"[0-9]{14}")
 # Date, 'T', time to minutes or seconds (with an optional fraction), then an offset: no more, no less.
-_KZ_TIME = re.compile(
+_KZ_TIME: Final = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,9})?)?(?:Z|[+-][0-9]{2}:[0-9]{2})"
 )
 

@@ -17,7 +17,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import orjson
 
@@ -35,9 +35,9 @@ __all__ = [
     "percentile",
 ]
 
-MAX_MINUTES = 60 * 24 * 30  # a clearance longer than 30 days is counted as 30 days
-_ZERO = Decimal(0)
-_MINUTE = dt.timedelta(minutes=1)
+MAX_MINUTES: Final = 60 * 24 * 30  # a clearance longer than 30 days is counted as 30 days
+_ZERO: Final = Decimal(0)
+_MINUTE: Final = dt.timedelta(minutes=1)
 
 
 def minutes_between(start: dt.datetime, end: dt.datetime) -> int:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 import orjson
 
@@ -24,8 +24,8 @@ from ..domain import Direction
 
 __all__ = ["LARGEST_KEPT", "GapTotals", "TripGap", "ValuationPartial"]
 
-LARGEST_KEPT = 100  # largest gaps kept per chunk (and so the most a report can list)
-_ZERO = Decimal(0)
+LARGEST_KEPT: Final = 100  # largest gaps kept per chunk (and so the most a report can list)
+_ZERO: Final = Decimal(0)
 
 
 @dataclass(slots=True)

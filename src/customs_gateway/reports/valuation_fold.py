@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
+from typing import Final
 
 from ..discrepancies import relative_gap
 from ..domain import Direction, ExchangeRate
@@ -22,12 +23,20 @@ from .valuation import LARGEST_KEPT, GapTotals, TripGap, ValuationPartial
 
 __all__ = ["UsdFactors", "ValuationFold"]
 
-_ZERO = Decimal(0)
+_ZERO: Final = Decimal(0)
 RatesByDay = Mapping[dt.date, Mapping[str, ExchangeRate]]
 # A trip total's and a carrier's sums: China's cents, Kazakhstan's cents, gap cents, trips.
-_CN, _KZ, _GAP, _TRIPS = range(4)
+_CN: Final = 0
+_KZ: Final = 1
+_GAP: Final = 2
+_TRIPS: Final = 3
 # An HS-6's: China's cents, China's trips with the code, the same for Kazakhstan, gap cents, trips.
-_H_CN, _H_CN_SEEN, _H_KZ, _H_KZ_SEEN, _H_GAP, _H_TRIPS = range(6)
+_H_CN: Final = 0
+_H_CN_SEEN: Final = 1
+_H_KZ: Final = 2
+_H_KZ_SEEN: Final = 3
+_H_GAP: Final = 4
+_H_TRIPS: Final = 5
 
 
 class UsdFactors:

@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Generic, NamedTuple, Protocol, TypeVar, overload
+from typing import Final, Generic, NamedTuple, Protocol, TypeVar, overload
 
 from ..domain import (
     ArrivalNotice,
@@ -46,15 +46,15 @@ __all__ = [
 
 BATCH_LIMIT = 50  # both authorities' batch endpoints take at most 50 keys
 PLATES_LIMIT = 50  # both list endpoints take at most 50 repeated plate filters per call
-MASS_PLACES = 3  # both authorities write masses in kg with at most 3 decimals
-MONEY_PLACES = 2  # and amounts with at most 2
+MASS_PLACES: Final = 3  # both authorities write masses in kg with at most 3 decimals
+MONEY_PLACES: Final = 2  # and amounts with at most 2
 
 T = TypeVar("T")
 R = TypeVar("R")
 K = TypeVar("K")
 V = TypeVar("V")
 
-SCAN_MEMO_LIMIT = 4096  # distinct values a scan reader remembers per table (dates, codes, carriers repeat a lot)
+SCAN_MEMO_LIMIT: Final = 4096  # distinct values a scan reader remembers per table (dates, codes, carriers repeat a lot)
 
 
 def remember(table: dict[K, V], key: K, value: V, limit: int = SCAN_MEMO_LIMIT) -> None:

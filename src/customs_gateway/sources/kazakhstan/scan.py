@@ -45,6 +45,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import Final
 
 from ...domain import Direction, Party
 from ...plates import parse_plate
@@ -145,8 +146,8 @@ _RECORD = _node(
 )
 _HEAD = f'(?:<\\?xml version="1\\.0" encoding="UTF-8"\\?>)?{_SPACE}<{_ROOT} xmlns="{re.escape(xml.NS)}">{_SPACE}'
 _TAIL = f"</{_ROOT}>{_SPACE}"
-_ENTITIES = re.compile("&(amp|lt|gt|quot|apos);")
-_UNESCAPED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
+_ENTITIES: Final = re.compile("&(amp|lt|gt|quot|apos);")
+_UNESCAPED: Final = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
 
 
 def _moment(text: str) -> dt.datetime:
@@ -251,8 +252,10 @@ class ScanPageReader:
             int(f"{total}{cents}"),
             currency,
             tuple(
-                ScanLine(code[:6], int(kg + grams), int(units + hundredths), currency)
-                for code, kg, grams, units, hundredths in self._line.findall(goods or "")
+                [
+                    ScanLine(code[:6], int(kg + grams), int(units + hundredths), currency)
+                    for code, kg, grams, units, hundredths in self._line.findall(goods or "")
+                ]
             ),
         )
 
