@@ -255,3 +255,32 @@ def test_a_later_goods_line_is_checked_too(reader: ScanPageReader, docs: list[by
     broken = doc[: second[0]] + replacement.encode() + doc[second[1] :]
     body = list_document(ROOT, [docs[0], broken])
     assert outcome(lambda: fast(reader, body)) == outcome(lambda: reference(body))
+
+
+@pytest.mark.parametrize(
+    ("element", "replacement"),
+    [
+        ("Description", "<Description>&lt;TNVEDCode&gt;8703800090&lt;/TNVEDCode&gt;</Description>"),
+        ("Description", "<Description>&lt;GrossMass&gt;9.999&lt;/GrossMass&gt; &amp; &lt;InvoiceValue&gt;</Description>"),  # noqa: E501
+        ("LineNumber", "<LineNumber>TNVEDCode&gt;GrossMass InvoiceValue</LineNumber>"),
+        ("GrossMass", "<GrossMass>0.000</GrossMass>"),
+        ("GrossMass", "<GrossMass>000000000000012.340</GrossMass>"),
+        ("InvoiceValue", "<InvoiceValue>0.05</InvoiceValue>"),
+        ("InvoiceValue", "<InvoiceValue>9999999999999999.99</InvoiceValue>"),
+        ("NetMass", "<NetMass>&lt;InvoiceValue&gt;1.00</NetMass>"),
+    ],
+)
+def test_goods_lines_are_read_by_their_tags_as_the_reference_reads_them(
+    reader: ScanPageReader, docs: list[bytes], element: str, replacement: str
+) -> None:
+    # The recognizer's goods lines are read by finding their tags in the matched block: texts
+    # that spell a tag (escaped), extreme digit strings and indentation must not move a value.
+    many = [doc for doc in docs if doc.count(b"<GoodsItem>") >= 3][:2]
+    assert many, "the dataset has records of 3 goods lines or more"
+    body = list_document(ROOT, [rewrite(docs[0], element, replacement), *many, rewrite(docs[1], element, replacement)])
+    for page in (body, body.replace(b"><", b">\n  <")):
+        reread = reader.reread_pages
+        records = fast(reader, page)
+        assert reader.reread_pages == reread  # the fast path read it
+        assert outcome(lambda records=records: records) == outcome(lambda page=page: reference(page))
+        assert sum(len(record.goods) for record in records) == page.count(b"<GoodsItem>")

@@ -90,9 +90,9 @@ def _party(name: str, *, read: bool) -> str:
     return _node(name, _leaf("Identifier", read=read), _leaf("Name", read=read), _leaf("CountryCode", read=read))
 
 
-def _goods_item(*, read: bool) -> str:
-    """A goods line; ``read=False``: the same pattern without groups (the record's goods block
-    is checked item by item in the record's pattern, then read by ``findall`` of this one)."""
+def _goods_item() -> str:
+    """A goods line, without groups: the record's goods block is checked item by item in the
+    record's pattern, then read by :func:`_goods_lines`."""
     item = _node(
         "GoodsItem",
         _leaf("LineNumber"),
@@ -105,7 +105,7 @@ def _goods_item(*, read: bool) -> str:
         _leaf("InvoiceValue", value=_MONEY),
         _leaf("ValueKZT"),
     )
-    return item if read else re.sub(r"\((?!\?)", "(?:", item)
+    return re.sub(r"\((?!\?)", "(?:", item)
 
 
 # kgd.xsd's PreliminaryInformation, element by element; the groups are the fields a scan reads.
@@ -142,12 +142,42 @@ _RECORD = _node(
     _leaf("TotalGrossMass"),
     _leaf("TotalInvoiceValue", value=_MONEY),
     _leaf("TotalValueKZT"),
-    f"<Goods>{_SPACE}((?:{_goods_item(read=False)})++)</Goods>{_SPACE}",
+    f"<Goods>{_SPACE}((?:{_goods_item()})++)</Goods>{_SPACE}",
 )
 _HEAD = f'(?:<\\?xml version="1\\.0" encoding="UTF-8"\\?>)?{_SPACE}<{_ROOT} xmlns="{re.escape(xml.NS)}">{_SPACE}'
 _TAIL = f"</{_ROOT}>{_SPACE}"
 _ENTITIES: Final = re.compile("&(amp|lt|gt|quot|apos);")
 _UNESCAPED: Final = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
+
+
+_CODE_TAG: Final = "<TNVEDCode>"
+_MASS_TAG: Final = "<GrossMass>"
+_VALUE_TAG: Final = "<InvoiceValue>"
+
+
+def _goods_lines(goods: str, currency: str) -> tuple[ScanLine, ...]:
+    """The goods lines of a ``<Goods>`` block the record's pattern has matched: each line's HS-6,
+    grams and minor units, found by their tags with ``str.find`` instead of a second regular
+    expression over the block (``findall`` of the line's pattern was ~5 % of a scan's instructions).
+
+    Exact because the block matched: its texts hold no ``<`` (markup is escaped), so every ``<``
+    opens a tag; each item has its elements in the schema's order, a 10-digit code right after
+    ``<TNVEDCode>``, masses as ``digits.ddd`` and values as ``digits.dd`` up to their closing tag.
+    So the n-th ``<TNVEDCode>`` is the n-th item's, the next ``<GrossMass>`` and ``<InvoiceValue>``
+    after it are that item's, and ``int`` reads the same digit strings the groups captured."""
+    lines: list[ScanLine] = []
+    at = goods.find(_CODE_TAG)
+    while at >= 0:
+        code = at + len(_CODE_TAG)
+        start = goods.find(_MASS_TAG, code + 10) + len(_MASS_TAG)
+        end = goods.find("<", start)
+        grams = int(goods[start : end - 4] + goods[end - 3 : end])
+        start = goods.find(_VALUE_TAG, end) + len(_VALUE_TAG)
+        end = goods.find("<", start)
+        minor = int(goods[start : end - 3] + goods[end - 2 : end])
+        lines.append(ScanLine(goods[code : code + 6], grams, minor, currency))
+        at = goods.find(_CODE_TAG, end)
+    return tuple(lines)
 
 
 def _moment(text: str) -> dt.datetime:
@@ -187,7 +217,6 @@ class ScanPageReader:
         self._head = re.compile(_HEAD)
         self._record = re.compile(_RECORD)
         self._tail = re.compile(_TAIL)
-        self._line = re.compile(_goods_item(read=True))
         self._days: dict[str, dt.date] = {}
         self._carriers: dict[tuple[str, str, str], Party] = {}
         self.reread_pages = 0  # pages the reference path read again (tests and benchmarks look)
@@ -251,12 +280,7 @@ class ScanPageReader:
             self._day(rate_day or ""),
             int(f"{total}{cents}"),
             currency,
-            tuple(
-                [
-                    ScanLine(code[:6], int(kg + grams), int(units + hundredths), currency)
-                    for code, kg, grams, units, hundredths in self._line.findall(goods or "")
-                ]
-            ),
+            _goods_lines(goods or "", currency),
         )
 
     def _day(self, text: str) -> dt.date:
