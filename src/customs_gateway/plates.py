@@ -200,6 +200,39 @@ def _province_suffix_match(short: PlateId, full: PlateId) -> bool:
     return full.canonical.endswith(short.canonical) and key in PROVINCE_BY_KEY
 
 
+_set: Final = object.__setattr__  # how a frozen dataclass's __init__ sets its fields
+
+
+def _plate_id(
+    *,
+    canonical: str,
+    native: str,
+    latin: str,
+    country: Country,
+    region: str | None,
+    trailer: bool,
+    province_known: bool,
+) -> PlateId:
+    """``PlateId(...)`` with the same fields, without running its generated ``__init__``.
+
+    ``PlateId`` is a frozen dataclass of :mod:`domain` (not compiled): its ``__init__`` is
+    interpreted and sets each field through ``object.__setattr__``, ~2 us a plate, a third of a
+    cold ``parse_plate`` (a cold report parses tens of thousands of distinct plates). Setting the
+    same slots the same way from compiled code is what that ``__init__`` does (it has no defaults,
+    factories or ``__post_init__``: ``tests/unit/test_plates.py`` checks the field list and compares
+    the two ways on every plate form)."""
+    plate: PlateId = object.__new__(PlateId)
+    _set(plate, "canonical", canonical)
+    _set(plate, "native", native)
+    _set(plate, "latin", latin)
+    _set(plate, "country", country)
+    _set(plate, "region", region)
+    _set(plate, "trailer", trailer)
+    _set(plate, "province_known", province_known)
+    return plate
+
+
+
 def _parse_chinese(norm: str) -> PlateId | None:
     # The body (prefecture letter + serial [+ trailer mark]) has a fixed length, so the province
     # is whatever precedes it: a province character, a pinyin key, or nothing.
@@ -229,7 +262,7 @@ def _chinese_plate(province: str | None, match: re.Match[str]) -> PlateId:
     rest_native = prefecture + serial + (TRAILER_MARK if trailer else "")
     rest_latin = prefecture + serial + (TRAILER_KEY if trailer else "")
     if province is None:
-        return PlateId(
+        return _plate_id(
             canonical=rest_latin,
             native=rest_native,
             latin=rest_latin,
@@ -239,7 +272,7 @@ def _chinese_plate(province: str | None, match: re.Match[str]) -> PlateId:
             province_known=False,
         )
     latin = PROVINCES[province] + rest_latin
-    return PlateId(
+    return _plate_id(
         canonical=latin,
         native=province + rest_native,
         latin=latin,
@@ -254,7 +287,7 @@ def _parse_kazakh(norm: str) -> PlateId | None:
     match = _KZ.fullmatch(norm)
     if match is None:
         return None
-    return PlateId(
+    return _plate_id(
         canonical=norm,
         native=norm,
         latin=norm,
@@ -269,7 +302,7 @@ def _other(text: str, norm: str) -> PlateId:
     # native keeps the letters as written (a Cyrillic Russian plate stays Cyrillic there);
     # canonical uses the Latin look-alikes so both spellings still join.
     native = _fold(text, latin=False)
-    return PlateId(
+    return _plate_id(
         canonical=norm,
         native=native,
         latin=norm,

@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from customs_gateway.errors import UpstreamContract
+from customs_gateway.sources.base import ScanLine, ScanRecord
 from customs_gateway.sources.china.mapping import map_manifest_scan
 from customs_gateway.sources.china.scan import ManifestScanReader
 from customs_sim.china import render as cn_render
@@ -44,7 +45,17 @@ def test_the_simulators_manifests_read_alike(manifests: list[dict[str, Any]]) ->
     for raw in manifests:
         assert outcome(reader.read, raw) == outcome(map_manifest_scan, raw)
     assert reader.reread == 0  # none needed the reference reader
+    # The reader builds its named tuples with tuple.__new__: the classes and their arity, as the reference's.
+    for record in map(reader.read, manifests):
+        assert type(record) is ScanRecord and len(record) == len(ScanRecord._fields)
+        assert all(type(line) is ScanLine and len(line) == len(ScanLine._fields) for line in record.goods)
+        assert record == map_manifest_scan(record_source(manifests, record.key))
     assert any(raw["ieFlag"] == "I" for raw in manifests) and any(raw["ieFlag"] == "E" for raw in manifests)
+
+
+
+def record_source(manifests: list[dict[str, Any]], key: str) -> dict[str, Any]:
+    return next(raw for raw in manifests if raw["batchNo"] == key)
 
 
 PATHS = [

@@ -29,7 +29,7 @@ from tests.unit.test_kazakhstan_xml import (
 )
 
 from customs_gateway.errors import UpstreamContract
-from customs_gateway.sources.base import ScanRecord
+from customs_gateway.sources.base import ScanLine, ScanRecord
 from customs_gateway.sources.kazakhstan import mapping, xml
 from customs_gateway.sources.kazakhstan.scan import ScanPageReader
 from customs_sim.generator import DatasetParams, generate_trips
@@ -80,6 +80,9 @@ def test_the_simulators_pages_read_alike(reader: ScanPageReader, docs: list[byte
     records = fast(reader, body)
     assert reader.reread_pages == reread  # read in C, not handed to the reference path
     assert len(records) == len(docs) > 200
+    # The reader builds its named tuples with tuple.__new__: the classes and their arity, as the reference's.
+    assert all(type(r) is ScanRecord and len(r) == len(ScanRecord._fields) for r in records)
+    assert all(type(line) is ScanLine and len(line) == len(ScanLine._fields) for r in records for line in r.goods)
     assert outcome(lambda: records) == outcome(lambda: reference(body))
     assert {r.declared_at.utcoffset() for r in records} == {dt.timedelta(hours=5), dt.timedelta(hours=6)}
     assert any(r.common_manifest_id is None for r in records)

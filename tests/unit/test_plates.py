@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -17,6 +20,7 @@ from customs_gateway.plates import (
     _fold_slowly,
     _parse_chinese,
     _parse_kazakh,
+    _plate_id,
     _stable,
     normalize_plate_text,
     parse_plate,
@@ -228,3 +232,22 @@ def test_a_plate_is_chinese_or_kazakh_by_its_first_character(text: str) -> None:
     found = _parse_chinese(norm) or _parse_kazakh(norm)
     if found is not None:
         assert parse_plate(text) == found
+
+
+def test_plates_are_built_with_exactly_plateids_fields() -> None:
+    # plates._plate_id sets PlateId's slots without its generated __init__: that is the same only
+    # while PlateId has these fields, in this order, and nothing else to run at construction.
+    fields = dataclasses.fields(PlateId)
+    assert [f.name for f in fields] == list(inspect.signature(_plate_id).parameters)
+    assert all(f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING for f in fields)
+    assert not hasattr(PlateId, "__post_init__")
+
+
+@given(text=st.one_of(st.text(max_size=16), plates().map(lambda plate: plate.native)))
+@settings(max_examples=200)
+def test_a_parsed_plate_is_the_plate_its_constructor_builds(text: str) -> None:
+    parsed = parse_plate(text)
+    built = PlateId(**{f.name: getattr(parsed, f.name) for f in dataclasses.fields(PlateId)})
+    assert (parsed, hash(parsed), repr(parsed), type(parsed)) == (built, hash(built), repr(built), PlateId)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        parsed.canonical = "X"  # type: ignore[misc]

@@ -19,7 +19,7 @@ from customs_gateway.discrepancies import totals_gap
 from customs_gateway.domain import Direction, ExchangeRate
 from customs_gateway.money import convert
 from customs_gateway.reports.partials import Flow, SidePartial, minutes_between
-from customs_gateway.reports.scan import SideFold, fold_record
+from customs_gateway.reports.scan import SideFold, Stub, fold_record
 from customs_gateway.reports.valuation import LARGEST_KEPT, GapTotals, ValuationPartial
 from customs_gateway.reports.valuation_fold import UsdFactors, ValuationFold
 from customs_gateway.sources.base import ScanRecord
@@ -127,6 +127,11 @@ def test_the_integer_fold_gives_the_decimal_figures(
     assert [
         {code: Decimal(cents).scaleb(-2) for code, cents in stub.usd_by_hs6.items()} for stub in stubs
     ] == expected_lines
+    # Stubs are built with tuple.__new__: the class, its arity, and each field where Stub puts it.
+    assert all(type(stub) is Stub and len(stub) == len(Stub._fields) for stub in stubs)
+    assert [(s.common_id, s.plate, s.declared_at, s.final_at, s.record) for s in stubs] == [
+        (r.common_manifest_id, r.plate, r.declared_at, r.final_at, r) for r in chosen
+    ]
     assert {currency for record in chosen for _, _, _, currency in record.goods} >= {"USD", "CNY"}
 
 

@@ -51,6 +51,8 @@ _ZERO: Final = Decimal(0)
 RatesByDay = Mapping[dt.date, Mapping[str, ExchangeRate]]
 _CN_PAGE: Final = 100  # GACC's largest page
 _KZ_PAGE: Final = 500  # KGD's largest page
+# Stub(...) without its interpreted generated __new__ (see sources/kazakhstan/scan.py): one a record.
+_new: Final = tuple.__new__
 
 
 class Stub(NamedTuple):
@@ -150,7 +152,8 @@ def fold_record(side: SideFold, record: ScanRecord, factors: UsdFactors) -> Stub
     else:
         minutes = minutes_between(record.declared_at, record.final_at)
         side.clearance[minutes] = side.clearance.get(minutes, 0) + 1
-    return Stub(record.common_manifest_id, record.plate, record.declared_at, record.final_at, record, usd_by_hs6)
+    stub = (record.common_manifest_id, record.plate, record.declared_at, record.final_at, record, usd_by_hs6)
+    return _new(Stub, stub)
 
 
 def _plate_key(plate: PlateId) -> str:
