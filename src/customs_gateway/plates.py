@@ -232,7 +232,6 @@ def _plate_id(
     return plate
 
 
-
 def _parse_chinese(norm: str) -> PlateId | None:
     # The body (prefecture letter + serial [+ trailer mark]) has a fixed length, so the province
     # is whatever precedes it: a province character, a pinyin key, or nothing.
