@@ -30,7 +30,6 @@ import asyncio
 import contextlib
 import datetime as dt
 import functools
-import gc
 import sys
 import time
 from pathlib import Path
@@ -39,9 +38,10 @@ import stamina.instrumentation
 import uvloop
 from httpx_aiohttp import AiohttpTransport
 
-from customs_gateway.config import GatewaySettings, load_settings
+from customs_gateway.config import GatewaySettings
 from customs_gateway.crossings import CrossingRegistry
 from customs_gateway.domain import Direction
+from customs_gateway.heap import freeze_startup_heap
 from customs_gateway.linking import LinkWindow
 from customs_gateway.plates import parse_plate
 from customs_gateway.reports.scan import ChunkScanner, RatesByDay
@@ -51,7 +51,7 @@ from customs_gateway.sources.kazakhstan import KazakhstanClient, KazakhstanSourc
 from customs_gateway.sources.kazakhstan.client import kazakhstan_guard
 from customs_sim.compiled import compiled_status
 from customs_sim.dataset import default_cache_dir
-from upstream_calls import CONFIG, simulators
+from upstream_calls import local_settings, simulators
 
 
 class Scan:
@@ -131,17 +131,8 @@ def main() -> int:
     with simulators(args.cache_dir) as (cn_port, kz_port, env):
         # Timeouts far beyond any call's: CPU is measured, and under valgrind a call takes ~50x longer.
         patient = {"connect_timeout_s": 120.0, "read_timeout_s": 600.0, "total_timeout_s": 600.0}
-        settings = load_settings(
-            CONFIG,
-            china={"base_url": f"http://127.0.0.1:{cn_port}", "app_secret": env["CUSTOMS_GATEWAY_CHINA__APP_SECRET"],
-                   **patient},
-            kazakhstan={"base_url": f"http://127.0.0.1:{kz_port}",
-                        "client_secret": env["CUSTOMS_GATEWAY_KAZAKHSTAN__CLIENT_SECRET"], **patient},
-        )  # fmt: skip
-        gc.collect()
-        gc.freeze()  # as scan_worker._freeze_heap
-        _, gen1, gen2 = gc.get_threshold()
-        gc.set_threshold(settings.server.gc_gen0_threshold, gen1, gen2)
+        settings = local_settings(cn_port, kz_port, env, **patient)
+        freeze_startup_heap(settings.server.gc_gen0_threshold)  # as a scan worker does
         with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
             measure(runner, Scan(settings, args.day, args.days), args.repeat)
     return 0

@@ -26,7 +26,6 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
-import gc
 import subprocess
 import sys
 import time
@@ -40,6 +39,7 @@ from httpx_aiohttp import AiohttpTransport
 
 from customs_gateway.config import GatewaySettings, load_settings
 from customs_gateway.domain import Direction
+from customs_gateway.heap import freeze_startup_heap
 from customs_gateway.sources.base import RecordQuery
 from customs_gateway.sources.china import ChinaClient, build_http_client
 from customs_gateway.sources.china.client import canonical_query, sign_request
@@ -181,6 +181,18 @@ def _size(body: bytes, endpoint: str) -> int:
     return len(body)
 
 
+def local_settings(cn_port: int, kz_port: int, env: dict[str, str], **calls: float) -> GatewaySettings:
+    """The repository's gateway settings pointed at the simulators :func:`simulators` started, with
+    their secrets; ``calls`` (timeouts) apply to both authorities' clients."""
+    return load_settings(
+        CONFIG,
+        china={"base_url": f"http://127.0.0.1:{cn_port}", "app_secret": env["CUSTOMS_GATEWAY_CHINA__APP_SECRET"],
+               **calls},
+        kazakhstan={"base_url": f"http://127.0.0.1:{kz_port}",
+                    "client_secret": env["CUSTOMS_GATEWAY_KAZAKHSTAN__CLIENT_SECRET"], **calls},
+    )  # fmt: skip
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cache-dir", type=Path, default=default_cache_dir())
@@ -189,19 +201,11 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     with simulators(args.cache_dir) as (cn_port, kz_port, env):
-        settings = load_settings(
-            CONFIG,
-            china={"base_url": f"http://127.0.0.1:{cn_port}", "app_secret": env["CUSTOMS_GATEWAY_CHINA__APP_SECRET"]},
-            kazakhstan={"base_url": f"http://127.0.0.1:{kz_port}",
-                        "client_secret": env["CUSTOMS_GATEWAY_KAZAKHSTAN__CLIENT_SECRET"]},
-        )  # fmt: skip
-        # The collector as a scan worker sets it (scan_worker._freeze_heap): startup heap frozen,
-        # young collections every gc_gen0_threshold allocations; else full collections walking
-        # the imported modules would be charged to whichever call triggered them.
-        gc.collect()
-        gc.freeze()
-        _, gen1, gen2 = gc.get_threshold()
-        gc.set_threshold(settings.server.gc_gen0_threshold, gen1, gen2)
+        settings = local_settings(cn_port, kz_port, env)
+        # The collector as a scan worker sets it: startup heap frozen, young collections every
+        # gc_gen0_threshold allocations; else full collections walking the imported modules
+        # would be charged to whichever call triggered them.
+        freeze_startup_heap(settings.server.gc_gen0_threshold)
         with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
             runner.run(measure(settings, args.day, args.days, args.repeat))
     return 0

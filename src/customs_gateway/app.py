@@ -39,6 +39,7 @@ from .cache import CacheBackend, EntityCache, create_cache
 from .config import GatewaySettings
 from .crossings import CrossingRegistry
 from .discrepancies import DiscrepancyThresholds
+from .heap import freeze_startup_heap
 from .linking import LinkWindow
 from .observability import (
     GatewayMetrics,
@@ -134,23 +135,6 @@ class _GraphQL(GuardedGraphQL):
         if report:
             response["extensions"] = {**(response.get("extensions") or {}), "stale": report.as_extension()}
         return response
-
-
-def _freeze_startup_heap(gen0_threshold: int) -> None:
-    """Exempt what startup built (modules, schema, clients: ~0.5 M objects) from collection,
-    and collect less often (``server.gc_gen0_threshold``).
-
-    They live as long as the process, yet every full collection would walk them all; a
-    request allocates thousands of tracked objects (a KGD list page alone is thousands of
-    elements), so full collections are frequent, and walking the startup heap made garbage
-    collection about a sixth of the gateway's CPU under load. With the default threshold a
-    cold 90-day report still ran ~120 full collections (~16 s of ~67 s CPU); at 50,000 only a
-    handful.
-    """
-    gc.collect()
-    gc.freeze()
-    _, gen1, gen2 = gc.get_threshold()
-    gc.set_threshold(gen0_threshold, gen1, gen2)
 
 
 def _utc_now() -> dt.datetime:
@@ -258,7 +242,7 @@ def create_app(
                 pool = ScanPool(settings.reports.scan_workers, run_worker, worker_config(settings).dumps())
                 pool.start()
                 stack.push_async_callback(pool.close)
-            _freeze_startup_heap(settings.server.gc_gen0_threshold)
+            freeze_startup_heap(settings.server.gc_gen0_threshold)
             serving.up = True
             try:
                 reports = ReportService(

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import gc
 import logging
 import os
 import pickle
@@ -29,6 +28,7 @@ from httpx_aiohttp import AiohttpTransport
 from .config import CrossingSettings, GatewaySettings
 from .crossings import CrossingRegistry
 from .domain import Direction
+from .heap import freeze_startup_heap
 from .linking import LinkWindow
 from .observability import configure_logging
 from .observability.request_id import bind_request_id
@@ -137,18 +137,8 @@ async def _serve(conn: Connection, settings: ScanWorkerConfig) -> None:
             kazakhstan_slots=asyncio.Semaphore(settings.kazakhstan_slots),
         )
         crossings = CrossingRegistry.from_settings(settings.crossings)
-        _freeze_heap(settings.gc_gen0_threshold)
+        freeze_startup_heap(settings.gc_gen0_threshold)
         await _Session(conn, scanner, crossings).run()
-
-
-def _freeze_heap(gen0_threshold: int) -> None:
-    """As the server does (``app._freeze_startup_heap``), once the clients are built: modules,
-    clients and TLS contexts live as long as the worker, and every full collection would walk
-    them again (KGD pages are large trees, alive across awaits, so collections are frequent)."""
-    gc.collect()
-    gc.freeze()
-    _, gen1, gen2 = gc.get_threshold()
-    gc.set_threshold(gen0_threshold, gen1, gen2)
 
 
 class _Session:
