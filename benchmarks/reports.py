@@ -38,9 +38,11 @@ from typing import Any
 import httpx
 
 from customs_sim.admin_client import AdminClient
+from customs_sim.compiled import compiled_status
 from customs_sim.dataset import build_dataset, default_cache_dir
 from customs_sim.generator import DatasetParams
 from gateway import ADMIN, AUTH, environment, free_port, wait_for
+from machine import speed_line
 
 START, END = dt.date(2025, 1, 1), dt.date(2025, 3, 31)
 COLD_TARGET_S, WARM_TARGET_S, PEAK_TARGET_MB = 10.0, 0.100, 600.0
@@ -169,6 +171,11 @@ def main() -> int:
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--warm", type=int, default=20)
     args = parser.parse_args()
+    status = compiled_status()
+    print(status.summary)
+    if status.stale:
+        return 1  # the figures would be those of an older build of the code
+    print(speed_line())
     end = START + dt.timedelta(days=args.days - 1)
     build_dataset(DatasetParams(start=START, end=end), args.cache_dir, progress=True)
     ok = True

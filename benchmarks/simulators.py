@@ -47,6 +47,7 @@ from customs_sim.servers import (
     kazakhstan_sim,
 )
 from customs_sim.serving import serve_in_thread
+from machine import speed_line
 
 P50_TARGET_MS = 5.0
 MEMORY_TARGET_MIB = 2048
@@ -194,6 +195,7 @@ def main() -> int:
     print(status.summary)
     if status.stale:
         return 1  # the figures would be those of an older build of the code
+    print(speed_line())
     today = dt.datetime.now(dt.UTC)
     demo = DatasetParams.demo(today.date(), today)
 
