@@ -63,9 +63,18 @@ COMPILED_MODULES: tuple[str, ...] = (
 # customs_sim.fastinit cannot build; compiling it too saved only 2.7 % more of a worker's instructions.
 
 #: mypy options for the compilation only: no project config (its plugins, pydantic's and
-#: strawberry's, are not in pip's isolated build environment) and third-party packages the build
-#: environment lacks (orjson) taken as ``Any`` (calls into them go through the generic C API anyway).
-MYPY_OPTIONS: tuple[str, ...] = ("--config-file=", "--ignore-missing-imports", "--follow-imports=silent")
+#: strawberry's, are not in pip's isolated build environment) and every third-party package taken as
+#: ``Any`` (calls into them go through the generic C API anyway). ``--no-site-packages`` because mypy
+#: otherwise reads the site-packages of the environment being installed into, which pip's isolation
+#: does not hide, and whose packages predate this install's requirements: on a fresh machine the
+#: image's orjson 3.8.3 (no ``orjson.Fragment``, pyproject asks >=3.9) failed the type check and the
+#: install fell back to pure Python; a second install, after pip had upgraded orjson, compiled.
+MYPY_OPTIONS: tuple[str, ...] = (
+    "--config-file=",
+    "--no-site-packages",
+    "--ignore-missing-imports",
+    "--follow-imports=silent",
+)
 
 #: mypyc's C optimization level (gcc -O); see docs/datasets.md for what each level costs to compile.
 OPT_LEVEL = os.environ.get("CUSTOMS_MYPYC_OPT_LEVEL", "3")
@@ -136,7 +145,8 @@ class MypycBuildExt(build_ext):
             self.distribution.ext_modules = []
             if editable:
                 remove_compiled_from_src()  # a half-copied set would mix compiled and pure modules
-            _warn(f"mypyc compilation failed, installing pure Python (slower dataset builds): {exc!r}")
+            why = "mypy's errors above" if isinstance(exc, SystemExit) else repr(exc)
+            _warn(f"mypyc compilation failed, installing pure Python (slower dataset builds): {why}")
             return
         write_manifests(SRC if editable else Path(self.build_lib))
         print(f"customs-gateway: compiled {len(COMPILED_MODULES)} modules in {time.monotonic() - began:.0f} s")

@@ -8,6 +8,8 @@ import hashlib
 import importlib.machinery
 import json
 import pickle
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,16 +20,20 @@ from customs_sim.generator import DatasetParams
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _compiled_modules_listed() -> tuple[str, ...]:
-    """setup.py's COMPILED_MODULES, read without running setup.py."""
+def _setup_tuple(name: str) -> tuple[str, ...]:
+    """A tuple constant of setup.py (COMPILED_MODULES, MYPY_OPTIONS), read without running setup.py."""
     tree = ast.parse((ROOT / "setup.py").read_text())
     for node in tree.body:
-        if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", None) == "COMPILED_MODULES":
+        if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", None) == name:
             assert node.value is not None
             value = ast.literal_eval(node.value)
             assert isinstance(value, tuple)
             return value
-    raise AssertionError("setup.py has no COMPILED_MODULES")
+    raise AssertionError(f"setup.py has no {name}")
+
+
+def _compiled_modules_listed() -> tuple[str, ...]:
+    return _setup_tuple("COMPILED_MODULES")
 
 
 def test_no_compiled_module_is_older_than_its_source() -> None:
@@ -48,6 +54,47 @@ def test_every_listed_module_exists_and_the_guard_itself_is_not_compiled() -> No
     for path in listed:
         assert (ROOT / "src" / path).is_file(), path
     assert "customs_sim/compiled.py" not in listed  # it reads its own package's files
+
+
+#: orjson 3.8.3's ``__init__.pyi`` (the version a fresh machine's image has), less its OPT_ constants.
+ORJSON_3_8_3_STUB = """\
+import json
+from typing import Any, Callable, Optional, Union
+
+__version__: str
+
+def dumps(
+    __obj: Any,
+    default: Optional[Callable[[Any], Any]] = ...,
+    option: Optional[int] = ...,
+) -> bytes: ...
+def loads(__obj: Union[bytes, bytearray, memoryview, str]) -> Any: ...
+
+class JSONDecodeError(json.JSONDecodeError): ...
+class JSONEncodeError(TypeError): ...
+"""
+
+
+@pytest.mark.slow
+def test_the_build_type_check_ignores_the_packages_of_the_environment_installed_into(tmp_path: Path) -> None:
+    """pip runs the build in the interpreter it installs into, and mypy reads that interpreter's
+    site-packages (pip's build isolation does not hide them from it) before pip has installed the
+    project's requirements: on a fresh machine the image's orjson 3.8.3, older than ``orjson.Fragment``,
+    failed mypyc's type check and the install fell back to pure Python. Here a venv holds such an
+    orjson and mypy runs with the build's options, told to use that venv's interpreter."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    (orjson,) = (site / "orjson" for site in venv.glob("lib/python3*/site-packages"))
+    orjson.mkdir()
+    (orjson / "py.typed").write_text("")
+    (orjson / "__init__.pyi").write_text(ORJSON_3_8_3_STUB)
+    command = [
+        *(sys.executable, "-m", "mypy", *_setup_tuple("MYPY_OPTIONS")),
+        *(f"--python-executable={venv / 'bin' / 'python'}", f"--cache-dir={tmp_path / 'mypy_cache'}"),
+        *(str(ROOT / "src" / module) for module in _compiled_modules_listed()),
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_dataset_params_survive_pickling() -> None:
