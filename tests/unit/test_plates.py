@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import random
 
 import pytest
 from hypothesis import given, settings
@@ -16,9 +17,11 @@ from customs_gateway.plates import (
     MAX_USER_PLATE_LENGTH,
     PROVINCE_BY_KEY,
     PROVINCES,
+    _common_plate,
     _fold,
     _fold_slowly,
     _parse_chinese,
+    _parse_generally,
     _parse_kazakh,
     _plate_id,
     _stable,
@@ -28,6 +31,7 @@ from customs_gateway.plates import (
     plate_search_keys,
     same_vehicle,
 )
+from customs_sim import plates as sim_plates
 
 
 def test_province_table_is_a_bijection_onto_ascii_keys() -> None:
@@ -251,3 +255,76 @@ def test_a_parsed_plate_is_the_plate_its_constructor_builds(text: str) -> None:
     assert (parsed, hash(parsed), repr(parsed), type(parsed)) == (built, hash(built), repr(built), PlateId)
     with pytest.raises(dataclasses.FrozenInstanceError):
         parsed.canonical = "X"  # type: ignore[misc]
+
+
+def simulated_spellings(count: int) -> list[str]:
+    """Plates as the simulators write them (both sides, every prefix, trailers, every variant)."""
+    rng = random.Random(20250110)
+    prefixes = [*sim_plates.XINJIANG_PREFIXES, *sim_plates.CN_OTHER_PREFIXES]
+    written = []
+    for _ in range(count):
+        chinese = rng.random() < 0.5
+        if chinese:
+            prefix = rng.choice(prefixes)
+            plate = sim_plates.cn_trailer_plate(rng, prefix) if rng.random() < 0.2 else sim_plates.cn_plate(rng, prefix)
+        else:
+            region = f"{rng.randrange(1, 20):02d}"
+            plate = sim_plates.kz_trailer_plate(rng, region) if rng.random() < 0.2 else sim_plates.kz_plate(rng, region)
+        by_side = sim_plates.written_by_cn if rng.random() < 0.5 else sim_plates.written_by_kz
+        written.append(by_side(rng, plate, chinese))
+    return written
+
+
+def test_the_common_forms_read_directly_are_read_as_the_general_parse_reads_them() -> None:
+    # parse_plate reads the forms most records carry without normalizing or matching: the same
+    # plate as the general way, and most of what the simulators write takes that way.
+    written = simulated_spellings(4000)
+    direct = [(text, _common_plate(text)) for text in written]
+    assert all(plate == _parse_generally(text) for text, plate in direct if plate is not None)
+    assert all(parse_plate(text) == _parse_generally(text) for text in written)
+    assert sum(plate is not None for _, plate in direct) > len(written) // 2
+    taken = {plate.country for _, plate in direct if plate is not None}
+    assert taken == {Country.CN, Country.KZ}
+    assert {plate.province_known for _, plate in direct if plate is not None} == {True, False}
+
+
+def _digits(size: int) -> st.SearchStrategy[str]:
+    return st.text(st.sampled_from("0123456789"), min_size=size, max_size=size)
+
+
+# Text around the shapes read directly: a head that is or is not a province, a prefecture that is
+# or is not a capital, serials with letters, non-ASCII and non-Latin digits, trailing marks.
+near_chinese = st.builds(
+    lambda head, prefecture, serial, tail: head + prefecture + serial + tail,
+    st.sampled_from(["", "新", "豫", "京", "XIN", "YU", "E", "JI", "SX", "X", "新新", "1", "·"]),
+    st.sampled_from(["A", "F", "Z", "I", "f", "Ｆ", "1", "新"]),
+    st.one_of(_digits(5), st.text(st.sampled_from("0123456789ABZ１٣"), min_size=3, max_size=6)),
+    st.sampled_from(["", "", "", "挂", "GUA", "02", " "]),
+)
+near_kazakh = st.builds(
+    lambda number, series, region: number + series + region,
+    st.one_of(_digits(3), st.text(st.sampled_from("0123456789١A"), min_size=2, max_size=4)),
+    st.one_of(
+        st.text(st.sampled_from("ABCZ"), min_size=3, max_size=3), st.text(st.sampled_from("ABCZabАÄ1"), max_size=4)
+    ),
+    st.one_of(_digits(2), st.text(st.sampled_from("0123456789١A"), min_size=1, max_size=3)),
+)
+
+
+@given(
+    text=st.one_of(
+        near_chinese,
+        near_kazakh,
+        st.text(st.sampled_from([*"0123456789ABEFGIJNUXZ", "新", "豫", "挂", "·", " ", "Ｆ", "１", "٣"]), max_size=11),
+        plates().flatmap(written_variants),
+        plates().map(lambda plate: plate.canonical),
+        chinese_plates().map(province_less),
+    )
+)
+@settings(max_examples=500)
+def test_a_plate_read_directly_is_the_plate_the_general_parse_gives(text: str) -> None:
+    plate = _common_plate(text)
+    if plate is not None:
+        assert plate == _parse_generally(text)
+        assert type(plate) is PlateId
+    assert parse_plate(text) == _parse_generally(text)
