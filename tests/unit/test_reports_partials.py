@@ -57,6 +57,30 @@ def test_minutes_are_floored_and_bounded(seconds: int) -> None:
     assert got == max(0, min(MAX_MINUTES, seconds // 60))
 
 
+zones = st.sampled_from([dt.UTC, dt.timezone(dt.timedelta(hours=8)), dt.timezone(dt.timedelta(hours=5))])
+
+
+@given(
+    start=st.datetimes(dt.datetime(2020, 1, 1), dt.datetime(2030, 1, 1), timezones=zones),
+    delta=st.one_of(
+        st.timedeltas(-dt.timedelta(days=2), dt.timedelta(days=2)),
+        st.timedeltas(-dt.timedelta(days=40), dt.timedelta(days=40)),
+        st.builds(  # next to a minute's end
+            lambda minutes, seconds, micro: dt.timedelta(minutes=minutes, seconds=seconds, microseconds=micro),
+            st.integers(-3000, 50_000),
+            st.sampled_from([0, 1, 58, 59, 60]),
+            st.sampled_from([0, 1, 500_000, 999_999]),
+        ),
+    ),
+    zone=zones,
+)
+def test_minutes_are_the_timedelta_floored_to_minutes(start: dt.datetime, delta: dt.timedelta, zone: dt.tzinfo) -> None:
+    # Microseconds, negative gaps and two offsets: the minutes are the timedelta's floor division.
+    end = (start + delta).astimezone(zone)
+    expected = (end - start) // dt.timedelta(minutes=1)
+    assert minutes_between(start, end) == max(0, min(MAX_MINUTES, expected))
+
+
 flows = st.builds(Flow, decimals, decimals, st.integers(min_value=0, max_value=10**6))
 
 

@@ -37,15 +37,18 @@ __all__ = [
 
 MAX_MINUTES: Final = 60 * 24 * 30  # a clearance longer than 30 days is counted as 30 days
 _ZERO: Final = Decimal(0)
-_MINUTE: Final = dt.timedelta(minutes=1)
 
 
 def minutes_between(start: dt.datetime, end: dt.datetime) -> int:
     """Whole minutes from ``start`` to ``end`` (floor), within 0..MAX_MINUTES.
 
-    A timedelta floor-divided by a minute is already that integer (no float, no ``int``, no
-    ``min``/``max`` calls): ~1 µs instead of ~1.5, three times per trip of a cold report."""
-    minutes: int = (end - start) // _MINUTE
+    The timedelta floor-divided by a minute, worked out from its days and seconds: a timedelta
+    keeps ``0 <= seconds < 86400`` and ``0 <= microseconds < 10**6``, so the microseconds never
+    reach the next minute and ``days * 1440 + seconds // 60`` is that floor exactly, in small
+    integers (compiled: machine integers) instead of dividing two timedeltas through their
+    microsecond counts. Three times per trip of a cold report."""
+    delta = end - start
+    minutes = delta.days * 1440 + delta.seconds // 60
     if 0 <= minutes <= MAX_MINUTES:
         return minutes
     return 0 if minutes < 0 else MAX_MINUTES
