@@ -3,7 +3,8 @@
 the same digits and exponents (a partial's figures are stored and shown as decimal strings).
 
 Records are the simulators' own (both sides, so several currencies), valued with rates that miss
-CNY on some days (unpriced lines), plus records without goods lines.
+CNY on some days (unpriced lines), plus records without goods lines and one whose lines change
+currency back and forth.
 """
 
 from __future__ import annotations
@@ -45,7 +46,14 @@ def records() -> dict[str, list[ScanRecord]]:
     page = kz_reader.extract(list_document("PreliminaryInformationList", docs), "/preliminary-information")
     kazakhstan = kz_reader.records(page, 0)
     bare = [record._replace(goods=()) for record in (china[0], kazakhstan[0])]
-    return {"china": [*china, bare[0]], "kazakhstan": [*kazakhstan, bare[1]]}
+    # Lines whose currency changes back and forth (the fold looks a factor up again at each change).
+    lines = [line for record in china[:6] for line in record.goods][:5]
+    mixed = china[1]._replace(
+        goods=tuple(
+            line._replace(currency=c) for line, c in zip(lines, ["CNY", "USD", "CNY", "EUR", "EUR"], strict=True)
+        )
+    )
+    return {"china": [*china, mixed, bare[0]], "kazakhstan": [*kazakhstan, bare[1]]}
 
 
 def rates_for(records: list[ScanRecord], *, without_cny_on: set[dt.date]) -> RatesByDay:

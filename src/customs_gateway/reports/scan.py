@@ -119,31 +119,42 @@ def fold_record(side: SideFold, record: ScanRecord, factors: UsdFactors) -> Stub
     usd_by_hs6: dict[str, int] = {}
     seen_hs6: set[str] = set()
     seen_chapters: set[str] = set()
-    total = side.total
     groups = side.hs6
     day = record.rate_date
+    # The record's own sums in local integers, added to the side's total once; the factor looked
+    # up again only when the currency changes (a record's lines are nearly always in one).
+    usd_sum = priced = grams_sum = lines = 0
+    factor_currency: str | None = None
+    factor: tuple[int, int] | None = None
     for hs6, grams, minor, currency in record.goods:
         sums = groups.get(hs6)
         if sums is None:
             sums = groups[hs6] = [0, 0, 0, 0, 0]
-        factor = factors.get(day, currency)
+        if currency != factor_currency:
+            factor = factors.get(day, currency)
+            factor_currency = currency
         if factor is None:
             side.unpriced += 1
         else:
             usd = usd_minor(minor, factor)
             sums[_USD] += usd
             sums[_PRICED] += 1
-            total[_USD] += usd
-            total[_PRICED] += 1
+            usd_sum += usd
+            priced += 1
             usd_by_hs6[hs6] = usd_by_hs6.get(hs6, 0) + usd
         sums[_GRAMS] += grams
         sums[_LINES] += 1
-        total[_GRAMS] += grams
-        total[_LINES] += 1
+        grams_sum += grams
+        lines += 1
         if hs6 not in seen_hs6:
             seen_hs6.add(hs6)
             sums[_TRUCKS] += 1
         seen_chapters.add(hs6[:2])
+    total = side.total
+    total[_USD] += usd_sum
+    total[_PRICED] += priced
+    total[_GRAMS] += grams_sum
+    total[_LINES] += lines
     total[_TRUCKS] += 1
     for chapter in seen_chapters:
         side.chapter_trucks[chapter] = side.chapter_trucks.get(chapter, 0) + 1
