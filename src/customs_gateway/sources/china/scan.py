@@ -30,6 +30,8 @@ __all__ = ["ManifestScanReader"]
 # report makes several per record). The field order is the class's; tests compare every record
 # with the reference path's, which builds them by the class.
 _new: Final = tuple.__new__
+_datetime: Final = dt.datetime  # compiled: a C constant, not the module's attribute at each call
+_CN_TO_KZ: Final = Direction.CN_TO_KZ  # compiled: a C constant, not a lookup on the enum class
 
 
 class _Irregular(Exception):
@@ -80,7 +82,7 @@ class ManifestScanReader:
         key = _text(raw, "batchNo")
         direction = DIRECTION_BY_IE_FLAG[raw["ieFlag"]]
         declared_at = self._cn_time(raw["declTime"])
-        final = _opt_text(raw, "ieTime" if direction is Direction.CN_TO_KZ else "releaseTime")
+        final = _opt_text(raw, "ieTime" if direction is _CN_TO_KZ else "releaseTime")
         vehicle = raw["vehicle"]
         carrier = raw["carrier"]
         goods = raw["goods"]
@@ -105,14 +107,15 @@ class ManifestScanReader:
 
     def _cn_time(self, text: str) -> dt.datetime:
         """``timeutil.parse_cn_time``: exactly 14 ASCII digits, a real Beijing wall time (the
-        date's fields cached: a page's records share a few days)."""
+        date's fields cached: a page's records share a few days; the clock read as one number)."""
         if len(text) != 14 or not text.isdigit() or not text.isascii():
             raise _Irregular(text)
         day = self._days.get(text[:8])
         if day is None:
             day = (int(text[0:4]), int(text[4:6]), int(text[6:8]))
             remember(self._days, text[:8], day)
-        return dt.datetime(*day, int(text[8:10]), int(text[10:12]), int(text[12:14]), 0, CN_TZ)
+        clock = int(text[8:])  # hhmmss
+        return _datetime(day[0], day[1], day[2], clock // 10000, clock // 100 % 100, clock % 100, 0, CN_TZ)
 
     def _line(self, line: object) -> ScanLine:
         if not isinstance(line, dict):

@@ -155,6 +155,7 @@ _UNESCAPED: Final = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
 # report makes several per record). The field order is the class's; tests compare every record
 # with the reference path's, which builds them by the class.
 _new: Final = tuple.__new__
+_CN_TO_KZ: Final = Direction.CN_TO_KZ  # compiled: a C constant, not a lookup on the enum class
 _CODE_TAG: Final = "<TNVEDCode>"
 _MASS_TAG: Final = "<GrossMass>"
 _VALUE_TAG: Final = "<InvoiceValue>"
@@ -273,7 +274,7 @@ class ScanPageReader:
         if not (key and plate and carrier_name and carrier_country and currency):
             raise _Irregular("a required field is empty")
         direction = mapping.DIRECTIONS[direction_code or ""]
-        final = released if direction is Direction.CN_TO_KZ else exited
+        final = released if direction is _CN_TO_KZ else exited
         return _new(
             ScanRecord,
             (
