@@ -105,16 +105,20 @@ def parse_minor(text: str, places: int) -> int:
     Raises:
         ValueError: as :func:`parse_amount`.
     """
-    integer, dot, fraction = text.partition(".")
+    # The digits without the first dot: all digits when the text is digits with at most one dot.
+    dot = text.find(".")
+    digits = text if dot < 0 else text.replace(".", "", 1)
+    decimals = 0 if dot < 0 else len(text) - dot - 1
     if not (
         text.isascii()
-        and integer.isdigit()
-        and (fraction.isdigit() or not dot)
-        and len(fraction) <= places <= MAX_AMOUNT_DIGITS
-        and len(integer) + len(fraction) <= MAX_AMOUNT_DIGITS
+        and digits.isdigit()
+        and dot != 0  # digits before the dot
+        and (decimals or dot < 0)  # and after it
+        and decimals <= places <= MAX_AMOUNT_DIGITS
+        and len(digits) <= MAX_AMOUNT_DIGITS
     ):
         return int(parse_amount(text, places).scaleb(places))  # or raises parse_amount's ValueError
-    return int(integer + fraction) * _SCALE[places - len(fraction)]
+    return int(digits) * _SCALE[places - decimals]
 
 
 def minor_to_decimal(minor: int, places: int) -> Decimal:
