@@ -9,7 +9,9 @@ currency back and forth.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import inspect
 from collections.abc import Mapping
 from decimal import Decimal
 
@@ -21,8 +23,8 @@ from customs_gateway.domain import Direction, ExchangeRate
 from customs_gateway.money import convert
 from customs_gateway.reports.partials import Flow, SidePartial, minutes_between
 from customs_gateway.reports.scan import SideFold, Stub, fold_record
-from customs_gateway.reports.valuation import LARGEST_KEPT, GapTotals, ValuationPartial
-from customs_gateway.reports.valuation_fold import UsdFactors, ValuationFold
+from customs_gateway.reports.valuation import LARGEST_KEPT, GapTotals, TripGap, ValuationPartial
+from customs_gateway.reports.valuation_fold import UsdFactors, ValuationFold, _trip_gap
 from customs_gateway.sources.base import ScanRecord
 from customs_gateway.sources.china.scan import ManifestScanReader
 from customs_gateway.sources.kazakhstan.scan import ScanPageReader
@@ -199,6 +201,37 @@ def test_valuation_gaps_are_the_discrepancy_s_value_gaps(
         (g.china_batch_no, str(g.china_usd), str(g.kazakhstan_usd), str(g.gap_usd), str(g.relative_gap))
         for g in partial.largest
     ] == largest
+
+
+def test_trip_gaps_are_built_with_exactly_trip_gap_s_fields() -> None:
+    # valuation_fold._trip_gap sets TripGap's fields without its generated __init__: that is the
+    # same only while TripGap has these fields, in this order, and nothing else to run.
+    fields = dataclasses.fields(TripGap)
+    assert [f.name for f in fields] == list(inspect.signature(_trip_gap).parameters)
+    assert all(f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING for f in fields)
+    assert not hasattr(TripGap, "__post_init__")
+
+
+def test_a_folded_trip_gap_is_the_one_its_constructor_builds(records: dict[str, list[ScanRecord]]) -> None:
+    count = min(len(records["china"]), len(records["kazakhstan"]))
+    pairs = list(zip(records["china"][:count], records["kazakhstan"][:count], strict=True))
+    rates = rates_for([record for pair in pairs for record in pair], without_cny_on=set())
+    fold = ValuationFold()
+    for cn, kz in pairs:
+        fold.fold_pair(cn, kz, rates, "KHORGOS", dt.date(2025, 3, 4))
+    gaps = fold.partial().largest
+    assert gaps and any(gap.relative_gap is not None for gap in gaps)
+    for gap in gaps:
+        built = TripGap(**{f.name: getattr(gap, f.name) for f in dataclasses.fields(TripGap)})
+        assert (gap, hash(gap), repr(gap), type(gap), gap.dump()) == (
+            built,
+            hash(built),
+            repr(built),
+            TripGap,
+            built.dump(),
+        )
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            gap.crossing = "X"  # type: ignore[misc]
 
 
 def reference_lines(record: ScanRecord, rates: RatesByDay) -> dict[str, Decimal]:
