@@ -11,13 +11,14 @@ adds ``Decimal(0)``, so its sum stays ``0`` until one has).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Final
 
 from ..discrepancies import relative_gap
 from ..domain import Direction, ExchangeRate
 from ..money import minor_to_decimal, usd_factor, usd_minor
+from ..slots import slot_setter
 from ..sources.base import MONEY_PLACES, ScanLine, ScanRecord
 from .valuation import LARGEST_KEPT, GapTotals, TripGap, ValuationPartial
 
@@ -74,27 +75,20 @@ def _lines_usd(lines: Iterable[ScanLine], day: dt.date, factors: UsdFactors) -> 
     return by_hs6
 
 
-def _slot_setter(field: str) -> Callable[[TripGap, object], None]:
-    """The setter of ``TripGap``'s attribute ``field`` (its descriptor's ``__set__``): where the
-    frozen dataclass's generated ``__init__`` ends up through ``object.__setattr__``."""
-    setter: Callable[[TripGap, object], None] = vars(TripGap)[field].__set__
-    return setter
-
-
 # Compiled, these are C constants (an imported name is a module-dictionary lookup at each use).
 _new_trip_gap: Final = TripGap.__new__
 _TripGap: Final = TripGap
-_SET_CROSSING: Final = _slot_setter("crossing")
-_SET_DIRECTION: Final = _slot_setter("direction")
-_SET_DAY: Final = _slot_setter("day")
-_SET_CHINA_BATCH_NO: Final = _slot_setter("china_batch_no")
-_SET_KAZAKHSTAN_PI_NUMBER: Final = _slot_setter("kazakhstan_pi_number")
-_SET_CARRIER_ID: Final = _slot_setter("carrier_id")
-_SET_CARRIER_NAME: Final = _slot_setter("carrier_name")
-_SET_CHINA_USD: Final = _slot_setter("china_usd")
-_SET_KAZAKHSTAN_USD: Final = _slot_setter("kazakhstan_usd")
-_SET_GAP_USD: Final = _slot_setter("gap_usd")
-_SET_RELATIVE_GAP: Final = _slot_setter("relative_gap")
+_SET_CROSSING: Final = slot_setter(TripGap, "crossing")
+_SET_DIRECTION: Final = slot_setter(TripGap, "direction")
+_SET_DAY: Final = slot_setter(TripGap, "day")
+_SET_CHINA_BATCH_NO: Final = slot_setter(TripGap, "china_batch_no")
+_SET_KAZAKHSTAN_PI_NUMBER: Final = slot_setter(TripGap, "kazakhstan_pi_number")
+_SET_CARRIER_ID: Final = slot_setter(TripGap, "carrier_id")
+_SET_CARRIER_NAME: Final = slot_setter(TripGap, "carrier_name")
+_SET_CHINA_USD: Final = slot_setter(TripGap, "china_usd")
+_SET_KAZAKHSTAN_USD: Final = slot_setter(TripGap, "kazakhstan_usd")
+_SET_GAP_USD: Final = slot_setter(TripGap, "gap_usd")
+_SET_RELATIVE_GAP: Final = slot_setter(TripGap, "relative_gap")
 
 
 def _trip_gap(
