@@ -2,7 +2,7 @@
 
 Runs both simulators in their own processes over the full-volume 90-day dataset (as
 ``benchmarks/reports.py``), builds the sources as a scan worker builds them (httpx over the
-httpx-aiohttp transport, the guards, the KGD token; uvloop; the collector set as a worker sets it)
+gateway's aiohttp transport, the guards, the KGD token; uvloop; the collector set as a worker sets it)
 and scans every chunk — (crossing, direction, UTC day) — of ``--days`` days from ``--day`` with
 :class:`~customs_gateway.reports.scan.ChunkScanner`, one chunk after another: paging, reading,
 folding, linking, valuing; then encodes each partial as a worker does before sending it. The
@@ -36,7 +36,6 @@ from pathlib import Path
 
 import stamina.instrumentation
 import uvloop
-from httpx_aiohttp import AiohttpTransport
 
 from customs_gateway.config import GatewaySettings
 from customs_gateway.crossings import CrossingRegistry
@@ -49,6 +48,7 @@ from customs_gateway.sources.china import ChinaClient, ChinaSourceImpl, build_ht
 from customs_gateway.sources.china.client import china_guard
 from customs_gateway.sources.kazakhstan import KazakhstanClient, KazakhstanSourceImpl, TokenProvider, create_http_client
 from customs_gateway.sources.kazakhstan.client import kazakhstan_guard
+from customs_gateway.sources.transport import AiohttpBodyTransport
 from customs_sim.compiled import compiled_status
 from customs_sim.dataset import default_cache_dir
 from upstream_calls import local_settings, simulators
@@ -71,9 +71,9 @@ class Scan:
     async def open(self) -> None:
         settings, cn, kz = self._settings, self._settings.china, self._settings.kazakhstan
         resilience = settings.resilience()
-        transport = AiohttpTransport(limits=cn.httpx_limits(), trust_env=False)
+        transport = AiohttpBodyTransport(cn.httpx_limits(), max_body_bytes=cn.max_body_bytes)
         cn_http = await self._stack.enter_async_context(build_http_client(cn, transport=transport))
-        transport = AiohttpTransport(limits=kz.limits(), trust_env=False)
+        transport = AiohttpBodyTransport(kz.limits(), max_body_bytes=kz.max_body_bytes)
         kz_http = await self._stack.enter_async_context(create_http_client(kz, transport=transport))
         kz_guard = kazakhstan_guard(kz, resilience)
         china = ChinaSourceImpl(cn, ChinaClient(cn, cn_http, guard=china_guard(cn, resilience)))

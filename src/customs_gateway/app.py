@@ -25,7 +25,6 @@ from typing import TypedDict
 
 import httpx
 import stamina.instrumentation
-from httpx_aiohttp import AiohttpTransport
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -81,6 +80,7 @@ from .sources.china import ChinaClient, ChinaSourceImpl, build_http_client
 from .sources.china.client import china_guard
 from .sources.kazakhstan import KazakhstanClient, KazakhstanSourceImpl, TokenProvider, create_http_client
 from .sources.kazakhstan.client import kazakhstan_guard
+from .sources.transport import AiohttpBodyTransport
 from .view import GuardedGraphQL
 
 __all__ = ["GatewayState", "create_app"]
@@ -195,14 +195,18 @@ def create_app(
             if cn_http is None:
                 cn_http = build_http_client(
                     settings.china,
-                    transport=AiohttpTransport(limits=settings.china.httpx_limits(), trust_env=False),
+                    transport=AiohttpBodyTransport(
+                        settings.china.httpx_limits(), max_body_bytes=settings.china.max_body_bytes
+                    ),
                 )
                 await stack.enter_async_context(cn_http)
             kz_http = kazakhstan_http
             if kz_http is None:
                 kz_http = create_http_client(
                     settings.kazakhstan,
-                    transport=AiohttpTransport(limits=settings.kazakhstan.limits(), trust_env=False),
+                    transport=AiohttpBodyTransport(
+                        settings.kazakhstan.limits(), max_body_bytes=settings.kazakhstan.max_body_bytes
+                    ),
                 )
                 await stack.enter_async_context(kz_http)
             # Every request to an authority is noted on the current operation's audit line.

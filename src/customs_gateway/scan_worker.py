@@ -23,7 +23,6 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 import stamina.instrumentation
-from httpx_aiohttp import AiohttpTransport
 
 from .config import CrossingSettings, GatewaySettings
 from .crossings import CrossingRegistry
@@ -42,6 +41,7 @@ from .sources.china.settings import ChinaSourceSettings
 from .sources.kazakhstan import KazakhstanClient, KazakhstanSourceImpl, TokenProvider, create_http_client
 from .sources.kazakhstan.client import kazakhstan_guard
 from .sources.kazakhstan.settings import KazakhstanSourceSettings
+from .sources.transport import AiohttpBodyTransport
 
 __all__ = ["ScanWorkerConfig", "run_worker", "worker_config"]
 
@@ -111,13 +111,17 @@ async def _serve(conn: Connection, settings: ScanWorkerConfig) -> None:
         cn_http = await stack.enter_async_context(
             build_http_client(
                 settings.china,
-                transport=AiohttpTransport(limits=settings.china.httpx_limits(), trust_env=False),
+                transport=AiohttpBodyTransport(
+                    settings.china.httpx_limits(), max_body_bytes=settings.china.max_body_bytes
+                ),
             )
         )
         kz_http = await stack.enter_async_context(
             create_http_client(
                 settings.kazakhstan,
-                transport=AiohttpTransport(limits=settings.kazakhstan.limits(), trust_env=False),
+                transport=AiohttpBodyTransport(
+                    settings.kazakhstan.limits(), max_body_bytes=settings.kazakhstan.max_body_bytes
+                ),
             )
         )
         UpstreamRecorder("GACC").install(cn_http)

@@ -15,7 +15,6 @@ from typing import Any
 import httpx
 import pytest
 import stamina
-from httpx_aiohttp import AiohttpTransport
 
 from customs_gateway.domain import Authority
 from customs_gateway.errors import UpstreamContract, UpstreamTimeout, UpstreamUnavailable
@@ -27,6 +26,7 @@ from customs_gateway.sources.china.client import endpoint_template as china_temp
 from customs_gateway.sources.kazakhstan import KazakhstanClient, KazakhstanSourceSettings, TokenProvider
 from customs_gateway.sources.kazakhstan.client import endpoint_template as kgd_template
 from customs_gateway.sources.kazakhstan.client import kazakhstan_guard, resource_path
+from customs_gateway.sources.transport import AiohttpBodyTransport
 
 NS = "urn:kz:kgd:astana1:sim:v1"
 Handler = Callable[[httpx.Request], httpx.Response]
@@ -221,13 +221,13 @@ def closed_port() -> int:
 
 
 async def test_a_refused_connection_over_aiohttp_is_unavailable_not_a_timeout() -> None:
-    # httpx-aiohttp reports a refused connection as httpx.ConnectTimeout (sources/net.py).
+    # The aiohttp transport reports a refused connection as httpx.ConnectTimeout (sources/net.py).
     url = f"http://127.0.0.1:{closed_port()}"
     cn_settings = ChinaSourceSettings(base_url=url, app_id="gw", app_secret="s", retry={"attempts": 1})
     kz_settings = KazakhstanSourceSettings(base_url=url, client_id="gw", client_secret="s", retry={"attempts": 1})
     async with (
-        httpx.AsyncClient(transport=AiohttpTransport(trust_env=False)) as cn_http,
-        httpx.AsyncClient(transport=AiohttpTransport(trust_env=False)) as kz_http,
+        httpx.AsyncClient(transport=AiohttpBodyTransport(cn_settings.httpx_limits(), max_body_bytes=1024)) as cn_http,
+        httpx.AsyncClient(transport=AiohttpBodyTransport(kz_settings.limits(), max_body_bytes=1024)) as kz_http,
     ):
         with pytest.raises(UpstreamUnavailable, match="refused") as china_error:
             await ChinaClient(cn_settings, cn_http).get(("ports",))

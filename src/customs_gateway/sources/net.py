@@ -7,11 +7,12 @@ nothing here wants), and it inspects each response for them: building the cookie
 request and response was ~15 % of the CPU of one upstream exchange. :class:`CookielessClient`
 does neither.
 
-httpx-aiohttp maps aiohttp's ``ClientConnectorError`` (connection refused, no route, DNS failure)
-to ``httpx.ConnectTimeout``: its table maps the parent class ``ClientConnectionError`` to the
-timeout and keeps the first match. A refused connection is an authority that is down, not a slow
-one (``UPSTREAM_UNAVAILABLE``, not ``UPSTREAM_TIMEOUT``), so the clients ask :func:`refused`
-before calling a "timeout" a timeout. The chain of causes carries the operating system's error.
+The transport (:mod:`.transport`, keeping httpx-aiohttp's exception table) maps aiohttp's
+``ClientConnectorError`` (connection refused, no route, DNS failure) to ``httpx.ConnectTimeout``:
+the table maps the parent class ``ClientConnectionError`` to the timeout and keeps the first
+match. A refused connection is an authority that is down, not a slow one (``UPSTREAM_UNAVAILABLE``,
+not ``UPSTREAM_TIMEOUT``), so the clients ask :func:`refused` before calling a "timeout" a timeout.
+The chain of causes carries the operating system's error.
 """
 
 from __future__ import annotations
