@@ -3,21 +3,26 @@
 Runs both simulators in their own processes over the full-volume 90-day dataset (as
 ``benchmarks/reports.py``), then, in this process on uvloop (as a scan worker), fetches every
 manifest page (GACC, 100 a page) and every PI page (KGD, 500 a page) of each crossing's
-China-to-Kazakhstan side for ``--days`` days, twice over:
+China-to-Kazakhstan side for ``--days`` days, three ways:
 
 - ``gateway``: ``ChinaClient.get`` / ``KazakhstanClient.get_read`` as the scan workers call them:
-  httpx over the httpx-aiohttp transport, the guard (timeouts, retries, breaker, bulkhead, the
-  per-call log line), signing or the bearer token, the body size limit; GACC's body parsed by
-  orjson (in the client), KGD's body only measured;
+  httpx over the gateway's transport (aiohttp underneath), the guard (timeouts, retries, breaker,
+  bulkhead, the per-call log line: not written here, logging is not configured as a worker's is),
+  signing or the bearer token, the body size limit; GACC's body
+  parsed by orjson (in the client), KGD's body only measured;
+- ``httpx-aiohttp``: the same clients over the httpx-aiohttp transport the gateway used before
+  its own (:mod:`customs_gateway.sources.transport`), for comparison;
 - ``aiohttp``: the same requests (signed, with the token) sent by an ``aiohttp.ClientSession``
   with nothing around it, GACC's body parsed by orjson too.
 
 The difference is what the gateway's stack costs a call on top of the exchange itself. CPU
 seconds of this process only (the simulators' are theirs), with the collector set as a scan worker
-sets it; best of ``--repeat`` rounds.
+sets it, and its minor page faults; calls interleaved page by page across the variants; best of
+``--repeat`` rounds. ``--only VARIANT`` runs one variant, e.g. under callgrind, whose instruction
+counts are steadier than CPU seconds on a shared machine.
 
-Usage: ``python benchmarks/upstream_calls.py [--repeat 3] [--day 2025-01-10] [--days 3]``. Prints figures
-only (no target: the target is the whole report's, in ``benchmarks/reports.py``).
+Usage: ``python benchmarks/upstream_calls.py [--repeat 3] [--day 2025-01-10] [--days 3] [--only VARIANT]``.
+Prints figures only (no target: the target is the whole report's, in ``benchmarks/reports.py``).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
+import resource
 import subprocess
 import sys
 import time
@@ -46,6 +52,7 @@ from customs_gateway.sources.china.client import canonical_query, sign_request
 from customs_gateway.sources.china.source import _manifest_params
 from customs_gateway.sources.kazakhstan import KazakhstanClient, TokenProvider, create_http_client
 from customs_gateway.sources.kazakhstan.source import _window
+from customs_gateway.sources.transport import AiohttpBodyTransport
 from customs_sim.dataset import default_cache_dir
 from gateway import environment, free_port, wait_for
 
@@ -75,7 +82,9 @@ def simulators(cache_dir: Path) -> Iterator[tuple[int, int, dict[str, str]]]:
                 process.wait(timeout=10)
 
 
-async def measure(settings: GatewaySettings, first: dt.date, days: int, repeat: int) -> None:
+async def measure(
+    settings: GatewaySettings, first: dt.date, days: int, repeat: int, only: frozenset[str] = frozenset()
+) -> None:
     windows = [
         (start, start + dt.timedelta(days=1))
         for start in (dt.datetime.combine(first + dt.timedelta(days=n), dt.time(), dt.UTC) for n in range(days))
@@ -91,14 +100,20 @@ async def measure(settings: GatewaySettings, first: dt.date, days: int, repeat: 
         for start, end in windows
     ]
     cn, kz = settings.china, settings.kazakhstan
+    cn_lean = AiohttpBodyTransport(cn.httpx_limits(), max_body_bytes=cn.max_body_bytes)
+    kz_lean = AiohttpBodyTransport(kz.limits(), max_body_bytes=kz.max_body_bytes)
     async with (
-        build_http_client(cn, transport=AiohttpTransport(limits=cn.httpx_limits(), trust_env=False)) as cn_http,
-        create_http_client(kz, transport=AiohttpTransport(limits=kz.limits(), trust_env=False)) as kz_http,
+        build_http_client(cn, transport=cn_lean) as cn_http,
+        create_http_client(kz, transport=kz_lean) as kz_http,
+        build_http_client(cn, transport=AiohttpTransport(limits=cn.httpx_limits(), trust_env=False)) as cn_old,
+        create_http_client(kz, transport=AiohttpTransport(limits=kz.limits(), trust_env=False)) as kz_old,
         aiohttp.ClientSession(auto_decompress=False) as raw,
     ):
         china = ChinaClient(cn, cn_http)
         tokens = TokenProvider(kz, kz_http)
         kazakhstan = KazakhstanClient(kz, kz_http, tokens)
+        china_old = ChinaClient(cn, cn_old)
+        kazakhstan_old = KazakhstanClient(kz, kz_old, TokenProvider(kz, kz_old))
         token = await tokens.token()
 
         # page numbers: the first page of each query announces the total
@@ -117,16 +132,16 @@ async def measure(settings: GatewaySettings, first: dt.date, days: int, repeat: 
             total = int(headers["X-Total-Count"])
             kz_calls += [[*base, ("offset", str(o)), ("limit", str(KZ_PAGE))] for o in range(0, total, KZ_PAGE)]
 
-        def gateway_cn(params: list[tuple[str, str]]) -> Call:
+        def gateway_cn(params: list[tuple[str, str]], client: ChinaClient = china) -> Call:
             async def call() -> int:
-                data = await china.get(("road-manifests",), params)
+                data = await client.get(("road-manifests",), params)
                 return len(data["list"]) if isinstance(data, dict) else 0
 
             return call
 
-        def gateway_kz(params: list[tuple[str, str]]) -> Call:
+        def gateway_kz(params: list[tuple[str, str]], client: KazakhstanClient = kazakhstan) -> Call:
             async def call() -> int:
-                size, _ = await kazakhstan.get_read("/preliminary-information", params, _size)
+                size, _ = await client.get_read("/preliminary-information", params, _size)
                 return size
 
             return call
@@ -156,25 +171,45 @@ async def measure(settings: GatewaySettings, first: dt.date, days: int, repeat: 
 
         variants = {
             "GACC gateway": [gateway_cn(p) for p in cn_calls],
+            "GACC httpx-aiohttp": [gateway_cn(p, china_old) for p in cn_calls],
             "GACC aiohttp": [raw_cn(p) for p in cn_calls],
             "KGD gateway": [gateway_kz(p) for p in kz_calls],
+            "KGD httpx-aiohttp": [gateway_kz(p, kazakhstan_old) for p in kz_calls],
             "KGD aiohttp": [raw_kz(p) for p in kz_calls],
         }
-        best: dict[str, float] = {}
-        for _ in range(repeat):
-            for name, calls in variants.items():
-                began = time.process_time()
-                for call in calls:
-                    await call()
-                best[name] = min(best.get(name, float("inf")), time.process_time() - began)
-        print(f"{first} + {days - 1} days: {len(cn_calls)} GACC manifest pages of <= {CN_PAGE}, "
-              f"{len(kz_calls)} KGD PI pages of <= {KZ_PAGE}")
+        variants = {name: calls for name, calls in variants.items() if not only or name in only}
+        # Interleaved call by call: page i through every variant of its side (the order rotating
+        # from round to round) before page i + 1, so the machine's drift (other processes, the
+        # simulators' caches) falls on all variants alike; each call's CPU is summed per variant.
+        spent: dict[str, list[float]] = {name: [0.0] * repeat for name in variants}
+        faults = dict.fromkeys(variants, 0)
+        for round_ in range(repeat):
+            for side in ("GACC", "KGD"):
+                names = [name for name in variants if name.startswith(f"{side} ")]
+                names = names[round_ % len(names) :] + names[: round_ % len(names)] if names else names
+                for index in range(len(variants[names[0]]) if names else 0):
+                    for name in names:
+                        began, faulted = time.process_time(), resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+                        await variants[name][index]()
+                        spent[name][round_] += time.process_time() - began
+                        faults[name] += resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faulted
+        best = {name: min(rounds) for name, rounds in spent.items()}
+        print(
+            f"{first} + {days - 1} days: {len(cn_calls)} GACC manifest pages of <= {CN_PAGE}, "
+            f"{len(kz_calls)} KGD PI pages of <= {KZ_PAGE}"
+        )
         for name, seconds in best.items():
-            print(f"  {name:13s} {seconds / len(variants[name]) * 1e6:7.0f} µs CPU a call (best of {repeat})")
+            calls = len(variants[name])
+            print(
+                f"  {name:18s} {seconds / calls * 1e6:7.0f} µs CPU a call (best of {repeat}), "
+                f"{faults[name] / calls / repeat:5.1f} page faults a call"
+            )
         for side in ("GACC", "KGD"):
-            calls = len(variants[f"{side} gateway"])
-            extra = (best[f"{side} gateway"] - best[f"{side} aiohttp"]) / calls * 1e6
-            print(f"  {side} stack on top of aiohttp: {extra:.0f} µs a call")
+            for stack in ("gateway", "httpx-aiohttp"):
+                if f"{side} {stack}" in best and f"{side} aiohttp" in best:
+                    calls = len(variants[f"{side} aiohttp"])
+                    extra = (best[f"{side} {stack}"] - best[f"{side} aiohttp"]) / calls * 1e6
+                    print(f"  {side} {stack} stack on top of aiohttp: {extra:.0f} µs a call")
 
 
 def _size(body: bytes, endpoint: str) -> int:
@@ -199,6 +234,13 @@ def main() -> int:
     parser.add_argument("--day", type=dt.date.fromisoformat, default=dt.date(2025, 1, 10))
     parser.add_argument("--days", type=int, default=3)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="VARIANT",
+        help='run only this variant ("KGD gateway"…; repeatable): e.g. under callgrind',
+    )
     args = parser.parse_args()
     with simulators(args.cache_dir) as (cn_port, kz_port, env):
         settings = local_settings(cn_port, kz_port, env)
@@ -207,7 +249,7 @@ def main() -> int:
         # would be charged to whichever call triggered them.
         freeze_startup_heap(settings.server.gc_gen0_threshold)
         with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-            runner.run(measure(settings, args.day, args.days, args.repeat))
+            runner.run(measure(settings, args.day, args.days, args.repeat, frozenset(args.only)))
     return 0
 
 
