@@ -17,7 +17,10 @@ from customs_gateway.domain import Authority, Direction
 from customs_gateway.ids import InspectionKey, ManifestKey, RecordKey, encode_inspection_id, encode_manifest_id
 
 HOSTILE = [
+    "..",
+    "%2E%2E",
     "../../ports",
+    "%2E%2E%2F%2E%2E%2Fports",
     "9403E2025030100001/../../inspections",
     "..%2F..%2Fports",
     "9403E2025030100001%2F..%2Fports",
