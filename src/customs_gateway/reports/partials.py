@@ -8,6 +8,11 @@ partial serves every audience (the per-carrier valuation parts are kept out of t
 Clearance durations are kept as exact histograms of whole minutes: mergeable, and bounded (a
 duration longer than :data:`MAX_MINUTES` is clamped), and percentiles read from them are exact at
 one-minute resolution (nearest rank).
+
+The records a chunk could not link (a trip whose other record lies on another UTC day, or a
+one-sided trip) are kept as :class:`LooseEnd` rows in their own part, ``loose``: a report that
+counts trips (door to door, valuation) links the loose ends of its days across chunks; trade flow
+never reads them. They name vehicles and carriers, so they never leave the service either.
 """
 
 from __future__ import annotations
@@ -17,10 +22,12 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, NamedTuple
 
 import orjson
 
+from ..domain import Country, PlateId
+from ..plates import parse_plate
 from .valuation import ValuationPartial
 
 __all__ = [
@@ -29,12 +36,16 @@ __all__ = [
     "ChunkPartial",
     "Flow",
     "InspectionPartial",
+    "LooseEnd",
+    "LooseEnds",
     "Part",
     "SidePartial",
     "minutes_between",
     "percentile",
 ]
 
+_new_tuple: Final = tuple.__new__
+_from_iso: Final = dt.datetime.fromisoformat
 MAX_MINUTES: Final = 60 * 24 * 30  # a clearance longer than 30 days is counted as 30 days
 _ZERO: Final = Decimal(0)
 
@@ -123,6 +134,98 @@ class SidePartial:
         self.open += other.open
 
 
+class LooseEnd(NamedTuple):
+    """What linking across days, door to door and valuation need of a record its chunk did not
+    link: the link keys as :func:`~customs_gateway.reports.scan.link_stubs` reads them (common id,
+    plate, declaration), the side's final event, and the record's value already in US cents.
+
+    ``usd``: the total at the NBK rates of the record's own rate day, None when that day had no
+    rate for it (a trip with such a side is counted unpriced, as within a chunk); ``usd_by_hs6``:
+    its priced lines by HS-6; ``key``: GACC batch number / KGD PI number.
+    """
+
+    common_id: str | None
+    plate: PlateId
+    declared_at: dt.datetime
+    final_at: dt.datetime | None
+    key: str
+    carrier_id: str | None
+    carrier_name: str
+    usd: int | None
+    usd_by_hs6: dict[str, int]
+
+    def dump(self) -> list[Any]:
+        # The datetimes and the enum as they are: orjson writes them (ISO 8601) several times
+        # faster than isoformat() and str() would. A plate as its canonical text when that parses
+        # back to the same plate (nearly always): a warm report decodes every loose end of its
+        # days, and parse_plate's cache hands back one object per truck instead of six strings.
+        plate = self.plate
+        canonical = plate.canonical
+        if parse_plate(canonical) == plate:
+            written: str | list[Any] = canonical
+        else:
+            written = [
+                canonical,
+                plate.native,
+                plate.latin,
+                plate.country,
+                plate.region,
+                plate.trailer,
+                plate.province_known,
+            ]
+        return [
+            self.common_id,
+            written,
+            self.declared_at,
+            self.final_at,
+            self.key,
+            self.carrier_id,
+            self.carrier_name,
+            self.usd,
+            self.usd_by_hs6,
+        ]
+
+    @classmethod
+    def load(cls, raw: list[Any]) -> LooseEnd:
+        p = raw[1]
+        plate = parse_plate(p) if isinstance(p, str) else PlateId(p[0], p[1], p[2], Country(p[3]), p[4], p[5], p[6])
+        final = raw[3]
+        end = (
+            raw[0],
+            plate,
+            _from_iso(raw[2]),
+            None if final is None else _from_iso(final),
+            raw[4],
+            raw[5],
+            raw[6],
+            raw[7],
+            raw[8],
+        )
+        # LooseEnd(...) without its interpreted generated __new__: one per loose end decoded.
+        loose_end: LooseEnd = _new_tuple(cls, end)
+        return loose_end
+
+
+@dataclass(slots=True)
+class LooseEnds:
+    """The exporting and the importing side's records that no pair of their chunk took."""
+
+    exporting: list[LooseEnd] = field(default_factory=list)
+    importing: list[LooseEnd] = field(default_factory=list)
+
+    def add(self, other: LooseEnds) -> None:
+        self.exporting.extend(other.exporting)
+        self.importing.extend(other.importing)
+
+    def to_bytes(self) -> bytes:
+        return orjson.dumps([[end.dump() for end in self.exporting], [end.dump() for end in self.importing]])
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> LooseEnds:
+        exporting, importing = orjson.loads(data)
+        return cls([LooseEnd.load(raw) for raw in exporting], [LooseEnd.load(raw) for raw in importing])
+
+
 @dataclass(slots=True)
 class ChunkPartial:
     """Both sides of one (crossing, direction, day), and door-to-door times of the trips linked
@@ -133,6 +236,7 @@ class ChunkPartial:
     door_to_door: dict[int, int] = field(default_factory=dict)
     linked: int = 0
     valuation: ValuationPartial = field(default_factory=ValuationPartial)
+    loose: LooseEnds = field(default_factory=LooseEnds)
 
     def add(self, other: ChunkPartial) -> None:
         self.china.add(other.china)
@@ -140,11 +244,12 @@ class ChunkPartial:
         add_histogram(self.door_to_door, other.door_to_door)
         self.linked += other.linked
         self.valuation.add(other.valuation)
+        self.loose.add(other.loose)
 
     def parts(self) -> dict[Part, bytes]:
-        """The partial as three cache entries, so a report decodes only what it reads: a trade
-        flow without HS groups reads the few bytes of ``flow``, not the HS-6 table or the
-        duration histograms."""
+        """The partial as five cache entries, so a report decodes only what it reads: a trade
+        flow without HS groups reads the few bytes of ``flow``, not the HS-6 table, the
+        duration histograms or the loose ends."""
         cn, kz = self.china, self.kazakhstan
         return {
             "flow": orjson.dumps([cn.total.dump(), kz.total.dump(), cn.unpriced, kz.unpriced]),
@@ -167,6 +272,7 @@ class ChunkPartial:
                 ]
             ),
             "gaps": self.valuation.to_bytes(),
+            "loose": self.loose.to_bytes(),
         }
 
     @classmethod
@@ -187,11 +293,13 @@ class ChunkPartial:
             partial.door_to_door = _load_histogram(door)
         if (gaps := parts.get("gaps")) is not None:
             partial.valuation = ValuationPartial.from_bytes(gaps)
+        if (loose := parts.get("loose")) is not None:
+            partial.loose = LooseEnds.from_bytes(loose)
         return partial
 
 
-Part = Literal["flow", "hs", "times", "gaps"]
-PARTS: tuple[Part, ...] = ("flow", "hs", "times", "gaps")
+Part = Literal["flow", "hs", "times", "gaps", "loose"]
+PARTS: tuple[Part, ...] = ("flow", "hs", "times", "gaps", "loose")
 
 
 def _dump_histogram(histogram: Mapping[int, int]) -> list[int]:

@@ -5,11 +5,14 @@ announces the total, the remaining pages are fetched concurrently, bounded by on
 authority shared by every chunk of the report, so a 90-day report keeps a fixed number of calls
 in flight and a fixed number of pages in memory. Records are folded into the partial page by page
 and dropped; only a small stub per record (times, plate, common id) is kept until the chunk's
-door-to-door linking is done.
+door-to-door linking is done; the records it leaves unlinked are kept as loose ends (the
+partial's ``loose`` part) for a report to link across its days (:func:`link_loose_ends`).
 
 Trade flow needs no linking: each side's records count in the bucket of that side's own
-declaration (how mirror statistics are built). Door to door needs both sides of a trip, linked
-within the chunk by common manifest id, else by vehicle and time (see :func:`link_stubs`).
+declaration (how mirror statistics are built). Door to door needs both sides of a trip: linked
+within the chunk by common manifest id; the rest (ids on different days, and every record
+without one) are linked by a report over the loose ends of all its days, by common id, else by
+vehicle and time (see :func:`link_stubs`), so where midnight UTC falls never changes a pair.
 
 Pages are read with the sources' scan methods: each record as a :class:`ScanRecord` (times,
 plate, common id, carrier, totals, goods lines' HS-6, mass and value), not the whole domain
@@ -21,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import math
+import operator
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Final, NamedTuple, TypeVar
@@ -31,7 +35,7 @@ from ..linking import LinkWindow
 from ..money import minor_to_decimal, usd_minor
 from ..plates import same_vehicle
 from ..sources.base import MASS_PLACES, MONEY_PLACES, ChinaSource, KazakhstanSource, Page, RecordQuery, ScanRecord
-from .partials import ChunkPartial, Flow, SidePartial, add_histogram, minutes_between
+from .partials import ChunkPartial, Flow, LooseEnd, LooseEnds, SidePartial, add_histogram, minutes_between
 from .valuation_fold import UsdFactors, ValuationFold
 
 __all__ = [
@@ -43,7 +47,9 @@ __all__ = [
     "door_to_door",
     "fold_record",
     "gather_all",
+    "link_loose_ends",
     "link_stubs",
+    "loose_ends",
 ]
 
 T = TypeVar("T")
@@ -51,7 +57,7 @@ _ZERO: Final = Decimal(0)
 RatesByDay = Mapping[dt.date, Mapping[str, ExchangeRate]]
 _CN_PAGE: Final = 100  # GACC's largest page
 _KZ_PAGE: Final = 500  # KGD's largest page
-# Stub(...) without its interpreted generated __new__ (see sources/kazakhstan/scan.py): one a record.
+# Stub(...) / LooseEnd(...) without its interpreted generated __new__ (see sources/kazakhstan/scan.py).
 _new: Final = tuple.__new__
 
 
@@ -65,6 +71,9 @@ class Stub(NamedTuple):
     record: ScanRecord  # kept until the chunk is linked
     usd_by_hs6: dict[str, int]  # the priced lines in US cents: valuation reuses them, not converting again
 
+
+# What linking reads of a record: a chunk's stubs, or loose ends pooled over a report's days.
+S = TypeVar("S", Stub, LooseEnd)
 
 # A group's running sums in exact integers: US cents, priced lines, grams, lines, trucks.
 # Final (here and in the other modules setup.py compiles): mypyc makes a Final name a C constant,
@@ -172,31 +181,35 @@ def _plate_key(plate: PlateId) -> str:
     return plate.canonical[-6:]
 
 
-def link_stubs(exporting: Sequence[Stub], importing: Sequence[Stub], window: LinkWindow) -> list[tuple[Stub, Stub]]:
-    """The trips both sides recorded in the chunk, as (exporting, importing) pairs.
+def link_stubs(
+    exporting: Sequence[S], importing: Sequence[S], window: LinkWindow, *, by_vehicle: bool = True
+) -> list[tuple[S, S]]:
+    """The trips both sides recorded in the chunk (or in the loose ends of a report's chunks), as
+    (exporting, importing) pairs.
 
     A pair is the same common manifest id, else the same vehicle with the importing record
     registered within ``window`` of the exporting declaration (nearest first); each record is
-    used once.
+    used once. ``by_vehicle=False``: by common manifest id only (a chunk's own linking).
     """
     by_common = {stub.common_id: stub for stub in importing if stub.common_id}
-    by_plate: dict[str, list[Stub]] = {}
-    for stub in importing:
+    by_plate: dict[str, list[S]] = {}
+    for stub in importing if by_vehicle else ():
         if not stub.common_id:
             by_plate.setdefault(_plate_key(stub.plate), []).append(stub)
     used: set[int] = set()
-    pairs: list[tuple[Stub, Stub]] = []
+    pairs: list[tuple[S, S]] = []
+    earliest, latest = -window.before, window.after
     for anchor in exporting:
-        partner: Stub | None = None
+        partner: S | None = None
         if anchor.common_id:
             partner = by_common.get(anchor.common_id)
-        else:
+        elif by_vehicle:
             candidates = [
                 stub
                 for stub in by_plate.get(_plate_key(anchor.plate), ())
                 if id(stub) not in used
                 and same_vehicle(stub.plate, anchor.plate)
-                and -window.before <= stub.declared_at - anchor.declared_at <= window.after
+                and earliest <= stub.declared_at - anchor.declared_at <= latest
             ]
             if candidates:
                 partner = min(candidates, key=lambda stub: abs(stub.declared_at - anchor.declared_at))
@@ -207,7 +220,58 @@ def link_stubs(exporting: Sequence[Stub], importing: Sequence[Stub], window: Lin
     return pairs
 
 
-def door_to_door(pairs: Iterable[tuple[Stub, Stub]]) -> dict[int, int]:
+def loose_ends(
+    exporting: Sequence[Stub],
+    importing: Sequence[Stub],
+    pairs: Sequence[tuple[Stub, Stub]],
+    factors: UsdFactors,
+    rates: RatesByDay,
+) -> LooseEnds:
+    """The chunk's records that ``pairs`` did not take, each valued once in US cents at its own
+    rate day (what :meth:`ValuationFold.fold_pair` would work out of it)."""
+    linked = {id(stub) for pair in pairs for stub in pair}
+    return LooseEnds(
+        [_loose_end(stub, factors, rates) for stub in exporting if id(stub) not in linked],
+        [_loose_end(stub, factors, rates) for stub in importing if id(stub) not in linked],
+    )
+
+
+def _loose_end(stub: Stub, factors: UsdFactors, rates: RatesByDay) -> LooseEnd:
+    record = stub.record
+    factor = factors.get(record.rate_date, record.currency)
+    usd: int | None = None
+    # A day without any rate table leaves the trip out, even one valued in USD (as fold_pair).
+    if factor is not None and rates.get(record.rate_date) is not None:
+        usd = usd_minor(record.total_minor, factor)
+    carrier = record.carrier
+    end = (
+        stub.common_id,
+        stub.plate,
+        stub.declared_at,
+        stub.final_at,
+        record.key,
+        carrier.id,
+        carrier.name,
+        usd,
+        stub.usd_by_hs6,
+    )
+    return _new(LooseEnd, end)
+
+
+# A loose end's (declared_at, key), in C: a warm report sorts every loose end of its days.
+_DECLARED: Final = operator.itemgetter(2, 4)
+
+
+def link_loose_ends(loose: LooseEnds, window: LinkWindow) -> list[tuple[LooseEnd, LooseEnd]]:
+    """The trips whose two records their chunks left loose — declared on different UTC days, or
+    without a common manifest id — linked by :func:`link_stubs` over the loose ends pooled from a
+    report's chunks of one (crossing, direction), exporting records in order of declaration. Each
+    loose end is in one chunk only and was linked by none, so no record is ever in two pairs; a
+    trip whose other record lies outside the report's days has no partner here and is not counted."""
+    return link_stubs(sorted(loose.exporting, key=_DECLARED), sorted(loose.importing, key=_DECLARED), window)
+
+
+def door_to_door(pairs: Iterable[tuple[S, S]]) -> dict[int, int]:
     """Minutes from the exporting declaration to the importing side's final event, per pair."""
     histogram: dict[int, int] = {}
     for exporting, importing in pairs:
@@ -267,7 +331,10 @@ class ChunkScanner:
         cn_fold.into(partial.china)
         kz_fold.into(partial.kazakhstan)
         exporting, importing = (cn_stubs, kz_stubs) if direction is Direction.CN_TO_KZ else (kz_stubs, cn_stubs)
-        pairs = link_stubs(exporting, importing, self._window)
+        # By common id only: the same vehicle and time are matched over the report's days
+        # (link_loose_ends), so a truck's trip before midnight never takes the importing record
+        # of its next one because that one fell in the chunk and its own did not.
+        pairs = link_stubs(exporting, importing, self._window, by_vehicle=False)
         partial.door_to_door = door_to_door(pairs)
         partial.linked = len(pairs)
         valuation = ValuationFold()
@@ -283,6 +350,7 @@ class ChunkScanner:
                 factors=factors,
             )
         partial.valuation = valuation.partial()
+        partial.loose = loose_ends(exporting, importing, pairs, factors, rates)
         return partial
 
 

@@ -6,6 +6,12 @@ chunks in flight, each stored as soon as it is done. A day that is over long eno
 (``settled_after_days``: trucks declared on it have been released or have left) is kept for
 ``ttl_settled_s``; more recent days for ``ttl_recent_s``; today for ``ttl_today_s``. Partials
 hold no per-carrier data, so one cache entry serves every audience.
+
+Door to door and valuation gaps count trips, and a trip's two records may be declared on
+different UTC days: each chunk links what it can and keeps the rest as loose ends (their own cache
+part); such a report pools the loose ends of its days per (crossing, direction) and links them
+(:func:`~.scan.link_loose_ends`). A trip whose other record lies outside the report's days is
+not counted.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from ..resilience import detached_deadline
 from ..sources.base import ChinaSource, KazakhstanSource
 from .filters import GroupKey, Interval, ReportFilter, ReportLimits, make_filter
 from .memo import PartialMemo
-from .partials import PARTS, ChunkPartial, InspectionPartial, Part
+from .partials import PARTS, ChunkPartial, InspectionPartial, LooseEnds, Part, add_histogram
 from .pool import ScanPool
 from .rows import (
     ClearanceRow,
@@ -35,8 +41,9 @@ from .rows import (
     TradeFlowRow,
     ValuationReport,
 )
-from .scan import ChunkScanner, RatesByDay, gather_all
+from .scan import ChunkScanner, RatesByDay, door_to_door, gather_all, link_loose_ends
 from .valuation import ValuationPartial
+from .valuation_fold import ValuationFold
 
 __all__ = ["ReportOptions", "ReportService"]
 
@@ -79,6 +86,7 @@ class ReportService:
         self._china = china
         self._kazakhstan = kazakhstan
         self._crossings = crossings
+        self._window = window
         self._options = options
         self._cache = cache
         self._clock = clock
@@ -134,7 +142,11 @@ class ReportService:
         def fold(crossing: str, direction: Direction, day: dt.date, partial: ChunkPartial) -> None:
             merged.setdefault((crossing, direction), ChunkPartial()).add(partial)
 
-        await self._fold_chunks(f, fold, ("times",))
+        await self._fold_chunks(f, fold, ("times", "loose"))
+        for p in merged.values():  # the trips whose two records fall on different days
+            pairs = link_loose_ends(p.loose, self._window)
+            add_histogram(p.door_to_door, door_to_door(pairs))
+            p.linked += len(pairs)
         return [
             ClearanceRow(
                 crossing,
@@ -147,14 +159,27 @@ class ReportService:
         ]
 
     async def valuation_gaps(self, f: ReportFilter, *, carrier_id: str | None = None) -> ValuationReport:
-        """Gaps of the trips linked within each chunk; ``carrier_id`` cuts the report to what that
+        """Gaps of the trips linked within each chunk and across the report's days (a trip is
+        listed under its exporting record's UTC day); ``carrier_id`` cuts the report to what that
         carrier may see of itself (its own totals and trips, no HS-6 rows of others' goods)."""
         merged = ValuationPartial()
+        loose: dict[tuple[str, Direction], LooseEnds] = {}
 
         def fold(crossing: str, direction: Direction, day: dt.date, partial: ChunkPartial) -> None:
             merged.add(partial.valuation)
+            loose.setdefault((crossing, direction), LooseEnds()).add(partial.loose)
 
-        await self._fold_chunks(f, fold, ("gaps",))
+        await self._fold_chunks(f, fold, ("gaps", "loose"))
+        for (crossing, direction), ends in sorted(loose.items()):
+            trips = ValuationFold()
+            for exporting, importing in link_loose_ends(ends, self._window):
+                china, kazakhstan = (
+                    (exporting, importing) if direction is Direction.CN_TO_KZ else (importing, exporting)
+                )
+                trips.fold_loose(
+                    china, kazakhstan, direction, crossing, exporting.declared_at.astimezone(dt.UTC).date()
+                )
+            merged.add(trips.partial())
         return ValuationReport.of(merged if carrier_id is None else merged.for_carrier(carrier_id))
 
     async def inspection_rates(self, f: ReportFilter) -> list[InspectionRow]:

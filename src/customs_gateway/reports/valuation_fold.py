@@ -20,6 +20,7 @@ from ..domain import Direction, ExchangeRate
 from ..money import minor_to_decimal, usd_factor, usd_minor
 from ..slots import slot_setter
 from ..sources.base import MONEY_PLACES, ScanLine, ScanRecord
+from .partials import LooseEnd
 from .valuation import LARGEST_KEPT, GapTotals, TripGap, ValuationPartial
 
 __all__ = ["UsdFactors", "ValuationFold"]
@@ -179,44 +180,93 @@ class ValuationFold:
         if cn_factor is None or kz_factor is None or no_table:
             self.unpriced += 1
             return
-        cn_usd = usd_minor(china.total_minor, cn_factor)
-        kz_usd = usd_minor(kazakhstan.total_minor, kz_factor)
-        importing_is_kz = china.direction is _CN_TO_KZ
-        gap = kz_usd - cn_usd if importing_is_kz else cn_usd - kz_usd
-        carrier = china.carrier.id or kazakhstan.carrier.id or china.carrier.name
-        sums = self._by_carrier.get(carrier)
-        if sums is None:
-            sums = self._by_carrier[carrier] = [0, 0, 0, 0]
-            self._names[carrier] = china.carrier.name
-        for totals in (self._total, sums):
-            totals[_CN] += cn_usd
-            totals[_KZ] += kz_usd
-            totals[_GAP] += gap
-            totals[_TRIPS] += 1
         if lines_usd is None:
             lines_usd = (
                 _lines_usd(china.goods, china.rate_date, factors),
                 _lines_usd(kazakhstan.goods, kazakhstan.rate_date, factors),
             )
-        self._fold_codes(lines_usd[0], lines_usd[1], importing_is_kz=importing_is_kz)
+        cn_carrier = china.carrier
+        self._fold_trip(
+            usd_minor(china.total_minor, cn_factor),
+            usd_minor(kazakhstan.total_minor, kz_factor),
+            lines_usd[0],
+            lines_usd[1],
+            china.direction,
+            china.key,
+            kazakhstan.key,
+            cn_carrier.id or kazakhstan.carrier.id or cn_carrier.name,
+            cn_carrier.name,
+            crossing,
+            day,
+        )
+
+    def fold_loose(
+        self, china: LooseEnd, kazakhstan: LooseEnd, direction: Direction, crossing: str, day: dt.date
+    ) -> None:
+        """One trip linked across days from its chunks' loose ends, valued as :meth:`fold_pair`
+        values a trip (each side's cents were worked out by its chunk at the same rates)."""
+        cn_usd, kz_usd = china.usd, kazakhstan.usd
+        if cn_usd is None or kz_usd is None:
+            self.unpriced += 1
+            return
+        self._fold_trip(
+            cn_usd,
+            kz_usd,
+            china.usd_by_hs6,
+            kazakhstan.usd_by_hs6,
+            direction,
+            china.key,
+            kazakhstan.key,
+            china.carrier_id or kazakhstan.carrier_id or china.carrier_name,
+            china.carrier_name,
+            crossing,
+            day,
+        )
+
+    def _fold_trip(
+        self,
+        cn_usd: int,
+        kz_usd: int,
+        cn_lines: Mapping[str, int],
+        kz_lines: Mapping[str, int],
+        direction: Direction,
+        china_key: str,
+        kazakhstan_key: str,
+        carrier: str,
+        carrier_name: str,
+        crossing: str,
+        day: dt.date,
+    ) -> None:
+        importing_is_kz = direction is _CN_TO_KZ
+        gap = kz_usd - cn_usd if importing_is_kz else cn_usd - kz_usd
+        sums = self._by_carrier.get(carrier)
+        if sums is None:
+            sums = self._by_carrier[carrier] = [0, 0, 0, 0]
+            self._names[carrier] = carrier_name
+        for totals in (self._total, sums):
+            totals[_CN] += cn_usd
+            totals[_KZ] += kz_usd
+            totals[_GAP] += gap
+            totals[_TRIPS] += 1
+        self._fold_codes(cn_lines, kz_lines, importing_is_kz=importing_is_kz)
         # (Compiled, a call with *args goes through the generic call protocol; the sort key's
         # Decimal is made only when there is a floor to compare it with.)
-        if self._floor is not None and (-abs(_cents(gap)), china.key) > self._floor:
+        if self._floor is not None and (-abs(_cents(gap)), china_key) > self._floor:
             return
         cn_decimal, kz_decimal = _cents(cn_usd), _cents(kz_usd)
         self._largest.append(
             _trip_gap(
                 crossing,
-                china.direction,
+                direction,
                 day,
-                china.key,
-                kazakhstan.key,
+                china_key,
+                kazakhstan_key,
                 carrier,
-                china.carrier.name,
+                carrier_name,
                 cn_decimal,
                 kz_decimal,
                 _cents(gap),
-                relative_gap(cn_decimal, kz_decimal, china.direction),
+                relative_gap(cn_decimal, kz_decimal, direction),
             )
         )
         if len(self._largest) > 2 * LARGEST_KEPT:
