@@ -13,10 +13,13 @@ import pytest
 
 from customs_gateway.config import load_settings
 from customs_gateway.crossings import CrossingRegistry
+from customs_gateway.domain import Direction
 from customs_gateway.errors import InvalidInput
 from customs_gateway.linking import LinkWindow
+from customs_gateway.plates import parse_plate
 from customs_gateway.reports import ChunkPartial, Flow, ReportFilter, ReportLimits, ReportOptions, ReportService
 from customs_gateway.reports.filters import GroupKey, Interval
+from customs_gateway.reports.partials import LooseEnd, LooseEnds
 
 CONFIG = Path(__file__).resolve().parents[2] / "config" / "gateway.toml"
 SETTINGS = load_settings(
@@ -74,3 +77,55 @@ async def test_too_many_rows_is_bad_user_input_with_a_way_out() -> None:
     assert len(await svc.trade_flow(f, [GroupKey.CROSSING], Interval.WEEK)) <= 100
     with pytest.raises(InvalidInput, match="coarser interval"):
         await svc.trade_flow(f, [GroupKey.CROSSING, GroupKey.DIRECTION, GroupKey.HS6], Interval.DAY)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def crossing_days(
+    svc: ReportService, clock: Clock, ends: dict[dt.date, LooseEnds], fresh_s: dict[dt.date, float]
+) -> None:
+    """Put KHORGOS CN_TO_KZ partials for the days of ``ends`` (their loose ends, no trip linked
+    within a day) into the memo, under the parts clearanceTimes reads, fresh for ``fresh_s``."""
+    for day, loose in ends.items():
+        partial = ChunkPartial(loose=loose)
+        key = f"KHORGOS:{Direction.CN_TO_KZ.value}:{day.isoformat()}"
+        for parts in ("times", "times+loose"):
+            svc._chunk_memo.put(f"{parts}|{key}", partial, clock.now + fresh_s[day], 100)
+
+
+async def test_trips_across_days_are_linked_once_and_again_only_when_a_chunk_is_no_longer_fresh() -> None:
+    clock = Clock()
+    absent: Any = None
+    svc = ReportService(absent, absent, REGISTRY, LinkWindow(), ReportOptions(), None, lambda: NOW, clock)
+    f = svc.filter(
+        start=dt.date(2025, 3, 1), end=dt.date(2025, 3, 2), crossing_ids=["KHORGOS"], direction=Direction.CN_TO_KZ
+    )
+    first, second = f.days
+    declared = dt.datetime(2025, 3, 1, 22, tzinfo=dt.UTC)
+    exporting = LooseEnd("M1", parse_plate("新F12345"), declared, None, "B1", "C1", "Carrier", 100_00, {})
+    importing = LooseEnd(
+        "M1", parse_plate("新F12345"), declared + dt.timedelta(hours=5), declared + dt.timedelta(hours=7),
+        "PI1", "C1", "Carrier", 100_00, {},
+    )  # fmt: skip
+    fresh = {first: 600.0, second: 60.0}
+    crossing_days(svc, clock, {first: LooseEnds([exporting], []), second: LooseEnds([], [importing])}, fresh)
+    (row,) = await svc.clearance_times(f)
+    assert (row.door_to_door.count, row.door_to_door.p50) == (1, 7 * 60)
+
+    # While every chunk is fresh the linked result is reused: loose ends changed behind the memo's
+    # back (never done for real: partials are shared and only read) do not show.
+    crossing_days(svc, clock, {first: LooseEnds(), second: LooseEnds()}, fresh)
+    (row,) = await svc.clearance_times(f)
+    assert row.door_to_door.count == 1
+
+    # Once the second day's chunk is no longer fresh, the days are linked again from what is there.
+    clock.now += 61
+    crossing_days(svc, clock, {first: LooseEnds(), second: LooseEnds()}, fresh)
+    (row,) = await svc.clearance_times(f)
+    assert row.door_to_door.count == 0

@@ -30,8 +30,12 @@ class PartialMemo(Generic[V]):
         self._bytes = 0
 
     def get_many(self, keys: Iterable[str]) -> dict[str, V]:
+        return {key: value for key, (value, _) in self.get_many_until(keys).items()}
+
+    def get_many_until(self, keys: Iterable[str]) -> dict[str, tuple[V, float]]:
+        """The fresh values of ``keys``, each with the wall-clock second it stays fresh until."""
         now = self._clock()
-        found: dict[str, V] = {}
+        found: dict[str, tuple[V, float]] = {}
         for key in keys:
             entry = self._entries.get(key)
             if entry is None:
@@ -40,8 +44,12 @@ class PartialMemo(Generic[V]):
                 self._drop(key)
                 continue
             self._entries.move_to_end(key)
-            found[key] = entry[1]
+            found[key] = (entry[1], entry[0])
         return found
+
+    def get(self, key: str) -> V | None:
+        found = self.get_many_until((key,)).get(key)
+        return None if found is None else found[0]
 
     def put(self, key: str, value: V, fresh_until: float, size: int) -> None:
         """Keep ``value`` (``size``: its encoded bytes) until ``fresh_until`` (wall-clock seconds)."""

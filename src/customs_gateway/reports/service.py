@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import math
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -49,6 +50,13 @@ __all__ = ["ReportOptions", "ReportService"]
 
 _CHUNK_PARTS: dict[Part, Resource] = {part: Resource("REPORTS", f"chunk-{part}-v1") for part in PARTS}
 _INSPECTIONS = Resource("REPORTS", "inspection-chunk-v1")
+
+
+def _derived_key(kind: str, f: ReportFilter) -> str:
+    """What a result derived from all of ``f``'s chunks is memoized under."""
+    crossings = ",".join(crossing.id for crossing in f.crossings)
+    direction = "" if f.direction is None else f.direction.value
+    return f"{kind}|{crossings}|{direction}|{f.start.isoformat()}|{f.end.isoformat()}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +101,11 @@ class ReportService:
         self._wall = wall_clock
         self._chunk_memo: PartialMemo[ChunkPartial] = PartialMemo(options.memo_bytes, wall_clock)
         self._inspection_memo: PartialMemo[InspectionPartial] = PartialMemo(options.memo_bytes // 8, wall_clock)
+        # Cross-day linking's results per report filter, kept while every chunk they came from is.
+        self._door_memo: PartialMemo[dict[tuple[str, Direction], tuple[dict[int, int], int]]] = PartialMemo(
+            options.memo_bytes // 8, wall_clock
+        )
+        self._gap_memo: PartialMemo[ValuationPartial] = PartialMemo(options.memo_bytes // 8, wall_clock)
         self._chunk_slots = asyncio.Semaphore(options.chunk_concurrency)
         self._scanner = ChunkScanner(
             china,
@@ -138,15 +151,24 @@ class ReportService:
 
     async def clearance_times(self, f: ReportFilter) -> list[ClearanceRow]:
         merged: dict[tuple[str, Direction], ChunkPartial] = {}
+        key = _derived_key("door", f)
+        across = self._door_memo.get(key)
 
         def fold(crossing: str, direction: Direction, day: dt.date, partial: ChunkPartial) -> None:
             merged.setdefault((crossing, direction), ChunkPartial()).add(partial)
 
-        await self._fold_chunks(f, fold, ("times", "loose"))
-        for p in merged.values():  # the trips whose two records fall on different days
-            pairs = link_loose_ends(p.loose, self._window)
-            add_histogram(p.door_to_door, door_to_door(pairs))
-            p.linked += len(pairs)
+        fresh_until = await self._fold_chunks(f, fold, ("times",) if across is not None else ("times", "loose"))
+        if across is None:  # the trips whose two records fall on different days
+            across = {}
+            for group, p in merged.items():
+                pairs = link_loose_ends(p.loose, self._window)
+                across[group] = (door_to_door(pairs), len(pairs))
+            size = sum(16 * len(histogram) for histogram, _ in across.values())
+            self._door_memo.put(key, across, fresh_until, size)
+        for group, p in merged.items():
+            histogram, linked = across.get(group, ({}, 0))
+            add_histogram(p.door_to_door, histogram)
+            p.linked += linked
         return [
             ClearanceRow(
                 crossing,
@@ -164,22 +186,27 @@ class ReportService:
         carrier may see of itself (its own totals and trips, no HS-6 rows of others' goods)."""
         merged = ValuationPartial()
         loose: dict[tuple[str, Direction], LooseEnds] = {}
+        key = _derived_key("gaps", f)
+        across = self._gap_memo.get(key)
 
         def fold(crossing: str, direction: Direction, day: dt.date, partial: ChunkPartial) -> None:
             merged.add(partial.valuation)
             loose.setdefault((crossing, direction), LooseEnds()).add(partial.loose)
 
-        await self._fold_chunks(f, fold, ("gaps", "loose"))
-        for (crossing, direction), ends in sorted(loose.items()):
+        fresh_until = await self._fold_chunks(f, fold, ("gaps",) if across is not None else ("gaps", "loose"))
+        if across is None:
             trips = ValuationFold()
-            for exporting, importing in link_loose_ends(ends, self._window):
-                china, kazakhstan = (
-                    (exporting, importing) if direction is Direction.CN_TO_KZ else (importing, exporting)
-                )
-                trips.fold_loose(
-                    china, kazakhstan, direction, crossing, exporting.declared_at.astimezone(dt.UTC).date()
-                )
-            merged.add(trips.partial())
+            for (crossing, direction), ends in sorted(loose.items()):
+                for exporting, importing in link_loose_ends(ends, self._window):
+                    china, kazakhstan = (
+                        (exporting, importing) if direction is Direction.CN_TO_KZ else (importing, exporting)
+                    )
+                    trips.fold_loose(
+                        china, kazakhstan, direction, crossing, exporting.declared_at.astimezone(dt.UTC).date()
+                    )
+            across = trips.partial()
+            self._gap_memo.put(key, across, fresh_until, len(across.to_bytes()))
+        merged.add(across)
         return ValuationReport.of(merged if carrier_id is None else merged.for_carrier(carrier_id))
 
     async def inspection_rates(self, f: ReportFilter) -> list[InspectionRow]:
@@ -250,9 +277,11 @@ class ReportService:
         f: ReportFilter,
         fold: Callable[[str, Direction, dt.date, ChunkPartial], None],
         parts: tuple[Part, ...],
-    ) -> None:
+    ) -> float:
         """Fold every chunk of ``f``: decoded from the memo, else the ``parts`` it needs from the
-        shared cache, else scanned (all parts of a scanned chunk are stored)."""
+        shared cache, else scanned (all parts of a scanned chunk are stored). Returns the
+        wall-clock second until which every chunk folded stays fresh (what a result derived from
+        them may be kept for)."""
         chunks = {
             f"{crossing.id}:{direction.value}:{day.isoformat()}": (crossing, direction, day)
             for crossing in f.crossings
@@ -260,24 +289,28 @@ class ReportService:
             for day in f.days
         }
         prefix = "+".join(parts) + "|"
-        decoded = self._chunk_memo.get_many(prefix + key for key in chunks)
+        decoded = self._chunk_memo.get_many_until(prefix + key for key in chunks)
+        fresh_until = min((until for _, until in decoded.values()), default=math.inf)
         rest = [key for key in chunks if prefix + key not in decoded]
         found = [await self._cached(_CHUNK_PARTS[part], rest) for part in parts]
         missing = []
         for key, (crossing, direction, day) in chunks.items():
-            partial = decoded.get(prefix + key)
+            memo = decoded.get(prefix + key)
+            partial = None if memo is None else memo[0]
             if partial is None and all(key in hits for hits in found):
                 raw = {part: hits[key] for part, hits in zip(parts, found, strict=True)}
                 encoded = {part: hit.value for part, hit in raw.items() if isinstance(hit.value, bytes)}
                 partial = ChunkPartial.from_parts(encoded)
                 size = sum(len(data) for data in encoded.values())
-                self._chunk_memo.put(prefix + key, partial, min(hit.fresh_until for hit in raw.values()), size)
+                until = min(hit.fresh_until for hit in raw.values())
+                fresh_until = min(fresh_until, until)
+                self._chunk_memo.put(prefix + key, partial, until, size)
             if partial is None:
                 missing.append((key, crossing, direction, day))
             else:
                 fold(crossing.id, direction, day, partial)
         if not missing:
-            return
+            return fresh_until
 
         async def one(key: str, crossing: CrossingPoint, direction: Direction, day: dt.date) -> None:
             async with self._chunk_slots:
@@ -288,13 +321,17 @@ class ReportService:
             for part, data in encoded.items():
                 await self._store(_CHUNK_PARTS[part], key, data, policy)
             size = sum(len(encoded[part]) for part in parts)
-            self._chunk_memo.put(prefix + key, partial, self._wall() + policy.fresh_s, size)
+            until = self._wall() + policy.fresh_s
+            scanned_until.append(until)
+            self._chunk_memo.put(prefix + key, partial, until, size)
             fold(crossing.id, direction, day, partial)
 
         # The partials outlive this request (cached for every later one): their own budget.
+        scanned_until: list[float] = []
         with detached_deadline(self._options.scan_deadline_s):
             rates = await self._rates(f)
             await gather_all([one(*chunk) for chunk in missing])
+        return min([fresh_until, *scanned_until])
 
     async def _scan(
         self, crossing: CrossingPoint, direction: Direction, day: dt.date, rates: RatesByDay
