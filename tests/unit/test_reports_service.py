@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from customs_gateway.cache import CachePolicy, EntityCache, KeyBuilder, MemoryBackend
 from customs_gateway.config import load_settings
 from customs_gateway.crossings import CrossingRegistry
 from customs_gateway.domain import Direction
@@ -20,6 +21,8 @@ from customs_gateway.plates import parse_plate
 from customs_gateway.reports import ChunkPartial, Flow, ReportFilter, ReportLimits, ReportOptions, ReportService
 from customs_gateway.reports.filters import GroupKey, Interval
 from customs_gateway.reports.partials import LooseEnd, LooseEnds
+from customs_gateway.reports.service import _CHUNK_PARTS
+from customs_gateway.resilience import ManualClock
 
 CONFIG = Path(__file__).resolve().parents[2] / "config" / "gateway.toml"
 SETTINGS = load_settings(
@@ -79,30 +82,21 @@ async def test_too_many_rows_is_bad_user_input_with_a_way_out() -> None:
         await svc.trade_flow(f, [GroupKey.CROSSING, GroupKey.DIRECTION, GroupKey.HS6], Interval.DAY)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def crossing_days(
-    svc: ReportService, clock: Clock, ends: dict[dt.date, LooseEnds], fresh_s: dict[dt.date, float]
-) -> None:
-    """Put KHORGOS CN_TO_KZ partials for the days of ``ends`` (their loose ends, no trip linked
-    within a day) into the memo, under the parts clearanceTimes reads, fresh for ``fresh_s``."""
+async def store_days(svc: ReportService, ends: dict[dt.date, LooseEnds], fresh_s: dict[dt.date, float]) -> None:
+    """Store KHORGOS CN_TO_KZ partials for the days of ``ends`` (their loose ends, no trip linked
+    within a day) in the service's shared cache, every part, fresh for ``fresh_s``."""
     for day, loose in ends.items():
-        partial = ChunkPartial(loose=loose)
         key = f"KHORGOS:{Direction.CN_TO_KZ.value}:{day.isoformat()}"
-        for parts in ("times", "times+loose"):
-            svc._chunk_memo.put(f"{parts}|{key}", partial, clock.now + fresh_s[day], 100)
+        for part, data in ChunkPartial(loose=loose).parts().items():
+            await svc._store(_CHUNK_PARTS[part], key, data, CachePolicy(fresh_s[day]))
 
 
 async def test_trips_across_days_are_linked_once_and_again_only_when_a_chunk_is_no_longer_fresh() -> None:
-    clock = Clock()
-    absent: Any = None
-    svc = ReportService(absent, absent, REGISTRY, LinkWindow(), ReportOptions(), None, lambda: NOW, clock)
+    clock = ManualClock(1_750_000_000.0)
+    backend = MemoryBackend(max_entries=1000, max_bytes=10**7)
+    cache = EntityCache(backend, keys=KeyBuilder("t", 1), not_found_policy=CachePolicy(30), clock=clock)
+    absent: Any = None  # every chunk is in the cache: a call to a source would fail the test
+    svc = ReportService(absent, absent, REGISTRY, LinkWindow(), ReportOptions(), cache, lambda: NOW, clock)
     f = svc.filter(
         start=dt.date(2025, 3, 1), end=dt.date(2025, 3, 2), crossing_ids=["KHORGOS"], direction=Direction.CN_TO_KZ
     )
@@ -114,18 +108,18 @@ async def test_trips_across_days_are_linked_once_and_again_only_when_a_chunk_is_
         "PI1", "C1", "Carrier", 100_00, {},
     )  # fmt: skip
     fresh = {first: 600.0, second: 60.0}
-    crossing_days(svc, clock, {first: LooseEnds([exporting], []), second: LooseEnds([], [importing])}, fresh)
+    await store_days(svc, {first: LooseEnds([exporting], []), second: LooseEnds([], [importing])}, fresh)
     (row,) = await svc.clearance_times(f)
     assert (row.door_to_door.count, row.door_to_door.p50) == (1, 7 * 60)
 
-    # While every chunk is fresh the linked result is reused: loose ends changed behind the memo's
-    # back (never done for real: partials are shared and only read) do not show.
-    crossing_days(svc, clock, {first: LooseEnds(), second: LooseEnds()}, fresh)
+    # While every chunk is fresh the linked result is reused: loose ends changed behind its back
+    # (never done for real: a fresh chunk is not written again) do not show.
+    await store_days(svc, {first: LooseEnds(), second: LooseEnds()}, fresh)
     (row,) = await svc.clearance_times(f)
     assert row.door_to_door.count == 1
 
     # Once the second day's chunk is no longer fresh, the days are linked again from what is there.
-    clock.now += 61
-    crossing_days(svc, clock, {first: LooseEnds(), second: LooseEnds()}, fresh)
+    clock.advance(61)
+    await store_days(svc, {first: LooseEnds(), second: LooseEnds()}, fresh)
     (row,) = await svc.clearance_times(f)
     assert row.door_to_door.count == 0

@@ -289,7 +289,10 @@ class ReportService:
             for day in f.days
         }
         prefix = "+".join(parts) + "|"
-        decoded = self._chunk_memo.get_many_until(prefix + key for key in chunks)
+        # Loose ends are read once per report filter (their linked result is memoized, see
+        # clearance_times): kept decoded they would only fill the memo (several times their bytes).
+        chunk_memo: PartialMemo[ChunkPartial] = self._chunk_memo if "loose" not in parts else PartialMemo(0)
+        decoded = chunk_memo.get_many_until(prefix + key for key in chunks)
         fresh_until = min((until for _, until in decoded.values()), default=math.inf)
         rest = [key for key in chunks if prefix + key not in decoded]
         found = [await self._cached(_CHUNK_PARTS[part], rest) for part in parts]
@@ -304,7 +307,7 @@ class ReportService:
                 size = sum(len(data) for data in encoded.values())
                 until = min(hit.fresh_until for hit in raw.values())
                 fresh_until = min(fresh_until, until)
-                self._chunk_memo.put(prefix + key, partial, until, size)
+                chunk_memo.put(prefix + key, partial, until, size)
             if partial is None:
                 missing.append((key, crossing, direction, day))
             else:
@@ -323,7 +326,7 @@ class ReportService:
             size = sum(len(encoded[part]) for part in parts)
             until = self._wall() + policy.fresh_s
             scanned_until.append(until)
-            self._chunk_memo.put(prefix + key, partial, until, size)
+            chunk_memo.put(prefix + key, partial, until, size)
             fold(crossing.id, direction, day, partial)
 
         # The partials outlive this request (cached for every later one): their own budget.
