@@ -125,7 +125,8 @@ class DurationPercentiles:
 @strawberry.type(
     description="Clearance times of one crossing and direction. Per side: from that side's declaration to its "
     "release (importing side) or exit (exporting side). Door to door: from the exporting side's declaration to "
-    "the importing side's release, for trips whose two records were linked within the same UTC day."
+    "the importing side's release, for every trip whose two records were both declared within the report's days "
+    "(on the same UTC day or not)."
 )
 class ClearanceTimes:
     crossing_point: strawberry.ID = strawberry.field(description="Crossing point id.")

@@ -77,7 +77,7 @@ class CarrierValuationGap:
 class TripValuationGap:
     crossing_point: strawberry.ID = strawberry.field(description="Crossing point id.")
     direction: Direction = strawberry.field(description="Which way the truck crossed.")
-    day: dt.date = strawberry.field(description="UTC day of the trip's records.")
+    day: dt.date = strawberry.field(description="UTC day of the exporting side's declaration.")
     china_batch_no: str = strawberry.field(description="GACC batch number.")
     kazakhstan_pi_number: str = strawberry.field(description="KGD preliminary-information number.")
     carrier_id: str = strawberry.field(description="The carrier's id as recorded.")
@@ -107,8 +107,8 @@ class TripValuationGap:
 
 
 @strawberry.type(
-    description="Valuation gaps of the trips both authorities recorded (linked within each UTC day): totals, "
-    "by HS-6, by carrier and the largest trips."
+    description="Valuation gaps of the trips both authorities recorded, both records declared within the "
+    "report's days (on the same UTC day or not): totals, by HS-6, by carrier and the largest trips."
 )
 class ValuationGaps:
     report: strawberry.Private[ValuationReport]
