@@ -71,9 +71,9 @@ class Scan:
     async def open(self) -> None:
         settings, cn, kz = self._settings, self._settings.china, self._settings.kazakhstan
         resilience = settings.resilience()
-        transport = AiohttpBodyTransport(cn.httpx_limits(), max_body_bytes=cn.max_body_bytes)
+        transport = AiohttpBodyTransport.for_upstream(cn)
         cn_http = await self._stack.enter_async_context(build_http_client(cn, transport=transport))
-        transport = AiohttpBodyTransport(kz.limits(), max_body_bytes=kz.max_body_bytes)
+        transport = AiohttpBodyTransport.for_upstream(kz)
         kz_http = await self._stack.enter_async_context(create_http_client(kz, transport=transport))
         kz_guard = kazakhstan_guard(kz, resilience)
         china = ChinaSourceImpl(cn, ChinaClient(cn, cn_http, guard=china_guard(cn, resilience)))

@@ -100,13 +100,13 @@ async def measure(
         for start, end in windows
     ]
     cn, kz = settings.china, settings.kazakhstan
-    cn_lean = AiohttpBodyTransport(cn.httpx_limits(), max_body_bytes=cn.max_body_bytes)
-    kz_lean = AiohttpBodyTransport(kz.limits(), max_body_bytes=kz.max_body_bytes)
+    cn_lean = AiohttpBodyTransport.for_upstream(cn)
+    kz_lean = AiohttpBodyTransport.for_upstream(kz)
     async with (
         build_http_client(cn, transport=cn_lean) as cn_http,
         create_http_client(kz, transport=kz_lean) as kz_http,
         build_http_client(cn, transport=AiohttpTransport(limits=cn.httpx_limits(), trust_env=False)) as cn_old,
-        create_http_client(kz, transport=AiohttpTransport(limits=kz.limits(), trust_env=False)) as kz_old,
+        create_http_client(kz, transport=AiohttpTransport(limits=kz.httpx_limits(), trust_env=False)) as kz_old,
         aiohttp.ClientSession(auto_decompress=False) as raw,
     ):
         china = ChinaClient(cn, cn_http)

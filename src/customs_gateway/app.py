@@ -195,18 +195,14 @@ def create_app(
             if cn_http is None:
                 cn_http = build_http_client(
                     settings.china,
-                    transport=AiohttpBodyTransport(
-                        settings.china.httpx_limits(), max_body_bytes=settings.china.max_body_bytes
-                    ),
+                    transport=AiohttpBodyTransport.for_upstream(settings.china),
                 )
                 await stack.enter_async_context(cn_http)
             kz_http = kazakhstan_http
             if kz_http is None:
                 kz_http = create_http_client(
                     settings.kazakhstan,
-                    transport=AiohttpBodyTransport(
-                        settings.kazakhstan.limits(), max_body_bytes=settings.kazakhstan.max_body_bytes
-                    ),
+                    transport=AiohttpBodyTransport.for_upstream(settings.kazakhstan),
                 )
                 await stack.enter_async_context(kz_http)
             # Every request to an authority is noted on the current operation's audit line.

@@ -111,17 +111,13 @@ async def _serve(conn: Connection, settings: ScanWorkerConfig) -> None:
         cn_http = await stack.enter_async_context(
             build_http_client(
                 settings.china,
-                transport=AiohttpBodyTransport(
-                    settings.china.httpx_limits(), max_body_bytes=settings.china.max_body_bytes
-                ),
+                transport=AiohttpBodyTransport.for_upstream(settings.china),
             )
         )
         kz_http = await stack.enter_async_context(
             create_http_client(
                 settings.kazakhstan,
-                transport=AiohttpBodyTransport(
-                    settings.kazakhstan.limits(), max_body_bytes=settings.kazakhstan.max_body_bytes
-                ),
+                transport=AiohttpBodyTransport.for_upstream(settings.kazakhstan),
             )
         )
         UpstreamRecorder("GACC").install(cn_http)

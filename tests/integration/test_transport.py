@@ -140,7 +140,7 @@ async def test_the_url_goes_out_as_encoded(upstream: tuple[Upstream, ServerThrea
 async def test_a_signed_call_reaches_the_path_it_signed(upstream: tuple[Upstream, ServerThread]) -> None:
     app, server = upstream
     settings = ChinaSourceSettings(base_url=server.url, app_id="gw", app_secret="s", retry={"attempts": 1})
-    transport = AiohttpBodyTransport(settings.httpx_limits(), max_body_bytes=settings.max_body_bytes)
+    transport = AiohttpBodyTransport.for_upstream(settings)
     async with httpx.AsyncClient(transport=transport) as client:
         with pytest.raises(UpstreamContract):  # "{}" is no envelope: the answer does not matter here
             await ChinaClient(settings, client).get(("road-manifests", ".."), {"startTime": "2025-01-10 00:00:00"})
@@ -181,7 +181,7 @@ async def test_the_clients_translate_what_the_transport_raises() -> None:
     settings = ChinaSourceSettings(
         base_url=f"http://127.0.0.1:{port}", app_id="gw", app_secret="s", retry={"attempts": 1}
     )
-    transport = AiohttpBodyTransport(settings.httpx_limits(), max_body_bytes=settings.max_body_bytes)
+    transport = AiohttpBodyTransport.for_upstream(settings)
     async with httpx.AsyncClient(transport=transport) as client:
         with pytest.raises(UpstreamUnavailable, match="refused") as caught:
             await ChinaClient(settings, client).get(("ports",))

@@ -227,7 +227,7 @@ async def test_a_refused_connection_over_aiohttp_is_unavailable_not_a_timeout() 
     kz_settings = KazakhstanSourceSettings(base_url=url, client_id="gw", client_secret="s", retry={"attempts": 1})
     async with (
         httpx.AsyncClient(transport=AiohttpBodyTransport(cn_settings.httpx_limits(), max_body_bytes=1024)) as cn_http,
-        httpx.AsyncClient(transport=AiohttpBodyTransport(kz_settings.limits(), max_body_bytes=1024)) as kz_http,
+        httpx.AsyncClient(transport=AiohttpBodyTransport(kz_settings.httpx_limits(), max_body_bytes=1024)) as kz_http,
     ):
         with pytest.raises(UpstreamUnavailable, match="refused") as china_error:
             await ChinaClient(cn_settings, cn_http).get(("ports",))

@@ -32,12 +32,13 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Iterator
+from typing import Protocol
 
 import aiohttp
 import httpx
 import yarl
 
-__all__ = ["AiohttpBodyTransport"]
+__all__ = ["AiohttpBodyTransport", "UpstreamNetwork"]
 
 _PIECE = 16 * 1024  # a streamed (unbounded or oversized) body's pieces, as httpx-aiohttp read them
 
@@ -124,6 +125,15 @@ class _Pieces(httpx.AsyncByteStream):
             await self._response.__aexit__(None, None, None)
 
 
+class UpstreamNetwork(Protocol):
+    """What an authority's settings say of its network: the pool's limits and the body size limit."""
+
+    @property
+    def max_body_bytes(self) -> int: ...
+
+    def httpx_limits(self) -> httpx.Limits: ...
+
+
 class AiohttpBodyTransport(httpx.AsyncBaseTransport):
     """``httpx.AsyncBaseTransport`` over one ``aiohttp.ClientSession`` (opened on first use, in
     the running loop; closed by :meth:`aclose`), for one upstream's client.
@@ -138,6 +148,11 @@ class AiohttpBodyTransport(httpx.AsyncBaseTransport):
         self._max_body_bytes = max_body_bytes
         self._session: aiohttp.ClientSession | None = None
         self._timeouts: tuple[object, aiohttp.ClientTimeout] | None = None
+
+    @classmethod
+    def for_upstream(cls, settings: UpstreamNetwork) -> AiohttpBodyTransport:
+        """The transport of one authority's client, as its settings size it."""
+        return cls(settings.httpx_limits(), max_body_bytes=settings.max_body_bytes)
 
     def _open(self) -> aiohttp.ClientSession:
         connector = aiohttp.TCPConnector(

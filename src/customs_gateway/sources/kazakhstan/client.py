@@ -91,7 +91,7 @@ def create_http_client(
     """The one long-lived client for this upstream: explicit timeouts and pool limits, no redirects."""
     return CookielessClient(
         timeout=settings.timeout(),
-        limits=settings.limits(),
+        limits=settings.httpx_limits(),
         transport=transport,
         follow_redirects=False,
         headers={"Accept": "application/xml"},

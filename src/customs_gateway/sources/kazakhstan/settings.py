@@ -65,7 +65,7 @@ class KazakhstanSourceSettings(BaseModel):
             pool=self.pool_timeout_s,
         )
 
-    def limits(self) -> httpx.Limits:
+    def httpx_limits(self) -> httpx.Limits:
         return httpx.Limits(
             max_connections=self.max_connections, max_keepalive_connections=self.max_keepalive_connections
         )
